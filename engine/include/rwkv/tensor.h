@@ -1,0 +1,69 @@
+// The neutral tensor map every checkpoint format loads into: name, dtype, shape (PyTorch
+// order, outermost first) and bytes. Bytes point into a memory-mapped file where the format
+// allows it, or into storage the map owns.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace rwkv {
+
+enum class DType : uint8_t { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 };
+
+const char* dtype_name(DType t);
+// Values per block (1 for plain types) and bytes per block.
+size_t dtype_block_size(DType t);
+size_t dtype_block_bytes(DType t);
+bool dtype_is_quantized(DType t);
+// Bytes for n values; throws when n is not a whole number of blocks.
+size_t dtype_bytes(DType t, uint64_t n);
+
+struct Tensor {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  const uint8_t* data = nullptr;
+  size_t nbytes = 0;
+
+  int64_t numel() const;
+  std::string shape_str() const;
+};
+
+// Converts n values starting at element `first` of t to fp32 (dequantizing if needed).
+void tensor_to_f32(const Tensor& t, float* out, uint64_t first = 0, uint64_t n = UINT64_MAX);
+std::vector<float> tensor_to_f32(const Tensor& t);
+
+class TensorMap {
+ public:
+  // Adds a tensor; its byte size must match dtype and shape. Throws on a duplicate name.
+  void add(Tensor t);
+  // Replaces (or adds) a tensor with fp32 data the map owns.
+  void put_f32(const std::string& name, std::vector<int64_t> shape, std::vector<float> values);
+  void remove(const std::string& name);
+  void rename(const std::string& from, const std::string& to);
+  const Tensor* find(const std::string& name) const;
+  const Tensor& get(const std::string& name) const;  // throws "missing tensor 'NAME'"
+  bool has(const std::string& name) const { return find(name) != nullptr; }
+  const std::map<std::string, Tensor>& tensors() const { return tensors_; }
+  size_t size() const { return tensors_.size(); }
+
+  // Keeps the backing of borrowed bytes (a mapped file) alive as long as the map.
+  void keep_alive(std::shared_ptr<const void> owner) { owners_.push_back(std::move(owner)); }
+  // Storage owned by the map, for converted or dequantized tensors.
+  uint8_t* allocate(size_t bytes);
+
+  std::string format;                            // "rwkv.cpp", "pth", "safetensors", "gguf"
+  std::string source;                            // the file it came from
+  std::map<std::string, std::string> metadata;   // format-level key/values (strings)
+  std::map<std::string, std::vector<std::string>> string_arrays;  // e.g. a GGUF vocabulary
+  std::map<std::string, std::vector<int64_t>> int_arrays;
+
+ private:
+  std::map<std::string, Tensor> tensors_;
+  std::vector<std::shared_ptr<const void>> owners_;
+};
+
+}  // namespace rwkv

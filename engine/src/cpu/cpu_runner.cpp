@@ -1,0 +1,71 @@
+#include "cpu/cpu_runner.h"
+
+#include <algorithm>
+
+#include "cpu/ops.h"
+#include "rwkv/error.h"
+
+namespace rwkv {
+
+namespace cpu {
+
+CpuRunner::CpuRunner(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts)
+    : info_(info), pool_(opts.threads) {
+  WeightBinder b(tensors);
+  const size_t C = size_t(info.n_embd);
+  emb_ = &tensors.get("emb.weight");
+  ln0_w_ = b.vec("blocks.0.ln0.weight", C);
+  ln0_b_ = b.vec("blocks.0.ln0.bias", C);
+  ln_out_w_ = b.vec("ln_out.weight", C);
+  ln_out_b_ = b.vec("ln_out.bias", C);
+  head_ = b.matrix("head.weight", info.n_vocab, info.n_embd);
+}
+
+void CpuRunner::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) {
+  if (state.arch() != info_.arch || state.n_layer() != info_.n_layer || state.n_embd() != info_.n_embd)
+    throw Error("state does not belong to this model (" + std::string(arch_name(state.arch())) +
+                ", " + std::to_string(state.n_layer()) + " layers, n_embd " +
+                std::to_string(state.n_embd()) + ")");
+  for (uint32_t tok : tokens)
+    if (tok >= uint32_t(info_.n_vocab))
+      throw Error("token id " + std::to_string(tok) + " is out of range (n_vocab " +
+                  std::to_string(info_.n_vocab) + ")");
+  if (tokens.empty()) return;
+  const int C = info_.n_embd;
+  const size_t per_token = size_t(C) * 2 + scratch_per_token();
+  thread_local std::vector<float> scratch;
+  const int chunk = std::min<int>(kChunk, int(tokens.size()));
+  if (scratch.size() < per_token * size_t(chunk)) scratch.resize(per_token * size_t(chunk));
+
+  for (size_t done = 0; done < tokens.size();) {
+    const int T = int(std::min<size_t>(size_t(chunk), tokens.size() - done));
+    float* x = scratch.data();
+    float* xn = x + size_t(T) * C;
+    for (int t = 0; t < T; t++)
+      tensor_to_f32(*emb_, x + size_t(t) * C, uint64_t(tokens[done + size_t(t)]) * C, uint64_t(C));
+    layer_norm(x, x, T, C, ln0_w_.data(), ln0_b_.data());
+    layers(state, x, T, xn + size_t(T) * C);
+    if (which == Logits::All) {
+      layer_norm(x, xn, T, C, ln_out_w_.data(), ln_out_b_.data());
+      matmul(pool_, head_, xn, T, logits + done * size_t(info_.n_vocab));
+    } else if (which == Logits::Last && done + size_t(T) == tokens.size()) {
+      layer_norm(x + size_t(T - 1) * C, xn, 1, C, ln_out_w_.data(), ln_out_b_.data());
+      matmul(pool_, head_, xn, 1, logits);
+    }
+    done += size_t(T);
+  }
+  state.tokens_seen += tokens.size();
+}
+
+}  // namespace cpu
+
+std::unique_ptr<Runner> make_cpu_runner(const ModelInfo& info, TensorMap& tensors,
+                                        const LoadOptions& opts) {
+  switch (info.arch) {
+    case Arch::V4: return cpu::make_v4(info, tensors, opts);
+    default: break;
+  }
+  throw Error(std::string(arch_name(info.arch)) + " is not supported by the CPU backend yet");
+}
+
+}  // namespace rwkv

@@ -1,0 +1,19 @@
+// A weight matrix as the CPU backend sees it ([rows, cols], row-major, fp32/fp16/bf16),
+// and the threaded product Y[t] = W x[t] for T rows.
+#pragma once
+#include "../../../kernels/cpu/matmul_kernels.h"
+#include "cpu/thread_pool.h"
+
+namespace rwkv::cpu {
+
+struct Matrix {
+  WeightType type = WeightType::F32;
+  int rows = 0, cols = 0;
+  const void* data = nullptr;
+  size_t bytes() const { return size_t(rows) * cols * (type == WeightType::F32 ? 4 : 2); }
+};
+
+// y[t*rows + o] = sum_k W[o][k] x[t*cols + k]
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int T, float* y);
+
+}  // namespace rwkv::cpu

@@ -1,0 +1,107 @@
+// rwkv.cpp model files: a ggmf header, then tensor records until EOF (REFERENCE.md).
+// The converter transformed some tensors; they are turned back into BlinkDL's values here.
+#include <cmath>
+#include <cstring>
+
+#include "formats/mapped_file.h"
+#include "formats/transform.h"
+#include "rwkv/error.h"
+#include "rwkv/formats.h"
+
+namespace rwkv {
+
+namespace {
+
+constexpr uint32_t kMagic = 0x67676d66;  // "fmgg" little-endian
+
+DType rwkvcpp_dtype(int32_t t, ByteReader& r) {
+  switch (t) {
+    case 0: return DType::F32;
+    case 1: return DType::F16;
+    case 2: return DType::Q4_0;
+    case 3: return DType::Q4_1;
+    case 7: return DType::Q5_0;
+    case 8: return DType::Q5_1;
+    case 9: return DType::Q8_0;
+    default: r.fail("unknown tensor data type " + std::to_string(t));
+  }
+}
+
+void undo_converter(TensorMap& m) {
+  const bool v7 = m.has("blocks.0.att.r_k");
+  const bool v6 = m.has("blocks.0.att.time_maa_x");
+  const bool v5 = !v6 && m.has("blocks.0.att.ln_x.weight");
+  const bool v51 = v5 && !m.has("blocks.0.att.gate.weight");
+  for (int l = 0;; l++) {
+    const std::string p = "blocks." + std::to_string(l) + ".att.";
+    if (!m.has("blocks." + std::to_string(l) + ".ln1.weight")) break;
+    if (v7) {
+      for (const char* n : {"w1", "w2", "a1", "a2", "v1", "v2", "g1", "g2"})
+        if (m.has(p + n)) transpose_matrix(m, p + n);
+      if (m.has(p + "x_rwkvag")) split_rows(m, p + "x_rwkvag", {"x_r", "x_w", "x_k", "x_v", "x_a", "x_g"}, p);
+    } else if (v6) {
+      for (const char* n : {"time_maa_w1", "time_decay_w1", "time_decay_w2"})
+        if (m.has(p + n)) transpose_matrix(m, p + n);
+      if (m.has(p + "time_maa_w2")) transpose_matrix(m, p + "time_maa_w2");
+    } else if (v5) {
+      if (m.has(p + "time_decay"))
+        map_values(m, p + "time_decay", [](float x) { return std::log(-std::log(x)); });
+      if (v51 && m.has(p + "time_first"))
+        map_values(m, p + "time_first", [](float x) { return std::log(x); });
+    } else if (m.has(p + "time_decay")) {
+      map_values(m, p + "time_decay", [](float x) { return std::log(-x); });
+    }
+  }
+}
+
+}  // namespace
+
+TensorMap load_rwkvcpp(const std::string& path) {
+  auto file = MappedFile::open(path);
+  ByteReader r(file->data(), file->size(), "rwkv.cpp file '" + path + "'");
+  if (r.u32("magic") != kMagic) r.fail("wrong magic (not an rwkv.cpp model file)");
+  const uint32_t version = r.u32("version");
+  if (version != 100 && version != 101) r.fail("unsupported version " + std::to_string(version));
+  const uint32_t n_vocab = r.u32("n_vocab"), n_embd = r.u32("n_embed"), n_layer = r.u32("n_layer");
+  r.u32("data_type");
+  if (n_vocab == 0 || n_vocab > (1u << 24) || n_embd == 0 || n_embd > (1u << 16) || n_layer == 0 ||
+      n_layer > 4096)
+    r.fail("absurd header: n_vocab " + std::to_string(n_vocab) + ", n_embed " +
+           std::to_string(n_embd) + ", n_layer " + std::to_string(n_layer));
+
+  TensorMap m;
+  m.format = "rwkv.cpp";
+  m.source = path;
+  m.keep_alive(file);
+  m.metadata["rwkvcpp.version"] = std::to_string(version);
+  m.metadata["n_vocab"] = std::to_string(n_vocab);
+  m.metadata["n_embd"] = std::to_string(n_embd);
+  m.metadata["n_layer"] = std::to_string(n_layer);
+  while (!r.at_end()) {
+    const int32_t dims = r.i32("dim_count"), key_len = r.i32("key_len");
+    const int32_t type = r.i32("data_type");
+    if (dims < 1 || dims > 3) r.fail("tensor with " + std::to_string(dims) + " dimensions");
+    if (key_len <= 0 || key_len > 1024) r.fail("tensor name length " + std::to_string(key_len));
+    Tensor t;
+    t.dtype = rwkvcpp_dtype(type, r);
+    if (dtype_is_quantized(t.dtype) && version < 101)
+      r.fail("quantized tensors need file version 101, this file is version 100");
+    std::vector<int64_t> ne(static_cast<size_t>(dims));
+    uint64_t n = 1;
+    for (auto& d : ne) {
+      d = r.i32("shape");
+      if (d <= 0 || d > (1 << 28)) r.fail("absurd tensor dimension " + std::to_string(d));
+      n *= uint64_t(d);
+      if (n > (uint64_t(1) << 40)) r.fail("absurd tensor size");
+    }
+    t.shape.assign(ne.rbegin(), ne.rend());  // ggml order is PyTorch order reversed
+    t.name.assign(reinterpret_cast<const char*>(r.take(size_t(key_len), "tensor name")), size_t(key_len));
+    t.nbytes = dtype_bytes(t.dtype, n);
+    t.data = r.take(t.nbytes, ("data of tensor '" + t.name + "'").c_str());
+    m.add(std::move(t));
+  }
+  undo_converter(m);
+  return m;
+}
+
+}  // namespace rwkv

@@ -1,0 +1,55 @@
+#include "formats/transform.h"
+
+#include "rwkv/error.h"
+
+namespace rwkv {
+
+void transpose_matrix(TensorMap& m, const std::string& name) {
+  const Tensor& t = m.get(name);
+  if (t.shape.size() < 2) throw Error("tensor '" + name + "' " + t.shape_str() + " is not a matrix");
+  std::vector<float> src = tensor_to_f32(t), dst(src.size());
+  std::vector<int64_t> shape = t.shape;
+  const int64_t a = shape[shape.size() - 2], b = shape.back(), batch = t.numel() / (a * b);
+  for (int64_t k = 0; k < batch; k++)
+    for (int64_t i = 0; i < a; i++)
+      for (int64_t j = 0; j < b; j++) dst[size_t(k * a * b + j * a + i)] = src[size_t(k * a * b + i * b + j)];
+  std::swap(shape[shape.size() - 2], shape.back());
+  m.put_f32(name, std::move(shape), std::move(dst));
+}
+
+void map_values(TensorMap& m, const std::string& name, const std::function<float(float)>& f) {
+  const Tensor& t = m.get(name);
+  std::vector<float> v = tensor_to_f32(t);
+  for (float& x : v) x = f(x);
+  std::vector<int64_t> shape = t.shape;
+  m.put_f32(name, std::move(shape), std::move(v));
+}
+
+void split_rows(TensorMap& m, const std::string& name, std::initializer_list<const char*> parts,
+                const std::string& prefix) {
+  const Tensor& t = m.get(name);
+  const int64_t k = int64_t(parts.size());
+  if (t.shape.empty() || t.shape[0] != k)
+    throw Error("tensor '" + name + "' " + t.shape_str() + ": expected " + std::to_string(k) + " rows");
+  std::vector<float> v = tensor_to_f32(t);
+  const int64_t rest = t.numel() / k;
+  int64_t i = 0;
+  for (const char* p : parts) {
+    m.put_f32(prefix + p, {1, 1, rest},
+              std::vector<float>(v.begin() + i * rest, v.begin() + (i + 1) * rest));
+    i++;
+  }
+  m.remove(name);
+}
+
+void squeeze_to(TensorMap& m, const std::string& name, std::vector<int64_t> shape) {
+  const Tensor& t = m.get(name);
+  Tensor copy = t;
+  copy.shape = std::move(shape);
+  if (copy.numel() != t.numel())
+    throw Error("tensor '" + name + "' " + t.shape_str() + " cannot be reshaped to " + copy.shape_str());
+  m.remove(name);
+  m.add(std::move(copy));
+}
+
+}  // namespace rwkv

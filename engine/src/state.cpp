@@ -1,0 +1,104 @@
+#include "rwkv/state.h"
+
+#include <cstring>
+
+#include "crc32.h"
+#include "formats/mapped_file.h"
+#include "rwkv/error.h"
+
+namespace rwkv {
+
+const char* arch_name(Arch a) {
+  switch (a) {
+    case Arch::V4: return "rwkv4";
+    case Arch::V5_1: return "rwkv5.1";
+    case Arch::V5_2: return "rwkv5.2";
+    case Arch::V6: return "rwkv6";
+    case Arch::V7: return "rwkv7";
+  }
+  return "?";
+}
+
+size_t state_floats_per_layer(const ModelInfo& info) {
+  const size_t C = size_t(info.n_embd);
+  if (info.arch == Arch::V4) return 5 * C;
+  return 2 * C + size_t(info.n_head) * size_t(info.head_size) * size_t(info.head_size);
+}
+
+State::State(const ModelInfo& info)
+    : arch_(info.arch), n_layer_(info.n_layer), n_embd_(info.n_embd), n_head_(info.n_head),
+      per_layer_(state_floats_per_layer(info)) {
+  data_.resize(per_layer_ * size_t(n_layer_));
+  reset();
+}
+
+void State::reset() {
+  std::fill(data_.begin(), data_.end(), 0.0f);
+  if (arch_ == Arch::V4)
+    for (int l = 0; l < n_layer_; l++) {
+      float* pp = layer(l).data() + 3 * n_embd_;
+      std::fill(pp, pp + n_embd_, -1e30f);
+    }
+  tokens_seen = 0;
+}
+
+namespace {
+constexpr char kMagic[8] = {'R', 'W', 'K', 'V', 'S', 'T', 'A', 'T'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeader = 8 + 4 * 6 + 8;
+
+void put32(std::vector<uint8_t>& b, uint32_t v) {
+  for (int i = 0; i < 4; i++) b.push_back(uint8_t(v >> (8 * i)));
+}
+}  // namespace
+
+std::vector<uint8_t> State::serialize() const {
+  std::vector<uint8_t> b;
+  b.reserve(kHeader + data_.size() * 4 + 4);
+  b.insert(b.end(), kMagic, kMagic + 8);
+  put32(b, kVersion);
+  put32(b, uint32_t(arch_));
+  put32(b, uint32_t(n_layer_));
+  put32(b, uint32_t(n_embd_));
+  put32(b, uint32_t(n_head_));
+  put32(b, uint32_t(per_layer_));
+  put32(b, uint32_t(tokens_seen));
+  put32(b, uint32_t(tokens_seen >> 32));
+  for (float f : data_) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    put32(b, u);
+  }
+  put32(b, crc32(b.data(), b.size()));
+  return b;
+}
+
+State State::deserialize(const ModelInfo& info, std::span<const uint8_t> bytes) {
+  ByteReader r(bytes.data(), bytes.size(), "state");
+  if (bytes.size() < 8 || std::memcmp(r.take(8, "magic"), kMagic, 8) != 0)
+    throw Error("state: wrong magic (not an RWKV state)");
+  const uint32_t version = r.u32("version");
+  if (version != kVersion) throw Error("state: unsupported format version " + std::to_string(version));
+  State s(info);
+  const uint32_t arch = r.u32("arch"), layers = r.u32("n_layer"), embd = r.u32("n_embd"),
+                 heads = r.u32("n_head"), per_layer = r.u32("floats per layer");
+  if (arch != uint32_t(info.arch) || layers != uint32_t(info.n_layer) || embd != uint32_t(info.n_embd) ||
+      heads != uint32_t(info.n_head) || per_layer != s.per_layer_)
+    throw Error("state belongs to another model (" +
+                std::string(arch <= uint32_t(Arch::V7) ? arch_name(Arch(arch)) : "unknown arch") +
+                ", " + std::to_string(layers) + " layers, n_embd " + std::to_string(embd) +
+                "; this model: " + arch_name(info.arch) + ", " + std::to_string(info.n_layer) +
+                " layers, n_embd " + std::to_string(info.n_embd) + ")");
+  s.tokens_seen = r.u64("tokens seen");
+  const size_t want = s.data_.size() * 4 + 4;
+  if (r.left() != want)
+    throw Error("state: " + std::to_string(r.left()) + " bytes of data, expected " +
+                std::to_string(want) + (r.left() < want ? " (truncated)" : ""));
+  const uint8_t* p = r.take(s.data_.size() * 4, "state values");
+  const uint32_t crc = r.u32("checksum");
+  if (crc != crc32(bytes.data(), bytes.size() - 4)) throw Error("state: checksum mismatch (corrupt)");
+  std::memcpy(s.data_.data(), p, s.data_.size() * 4);
+  return s;
+}
+
+}  // namespace rwkv

@@ -1,0 +1,216 @@
+#include "rwkv/tensor.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "half.h"
+#include "rwkv/error.h"
+
+namespace rwkv {
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::F32: return "fp32";
+    case DType::F16: return "fp16";
+    case DType::BF16: return "bf16";
+    case DType::Q4_0: return "q4_0";
+    case DType::Q4_1: return "q4_1";
+    case DType::Q5_0: return "q5_0";
+    case DType::Q5_1: return "q5_1";
+    case DType::Q8_0: return "q8_0";
+  }
+  return "?";
+}
+
+size_t dtype_block_size(DType t) {
+  return (t == DType::F32 || t == DType::F16 || t == DType::BF16) ? 1 : 32;
+}
+
+size_t dtype_block_bytes(DType t) {
+  switch (t) {
+    case DType::F32: return 4;
+    case DType::F16:
+    case DType::BF16: return 2;
+    case DType::Q4_0: return 18;
+    case DType::Q4_1: return 20;
+    case DType::Q5_0: return 22;
+    case DType::Q5_1: return 24;
+    case DType::Q8_0: return 34;
+  }
+  return 0;
+}
+
+bool dtype_is_quantized(DType t) { return dtype_block_size(t) > 1; }
+
+size_t dtype_bytes(DType t, uint64_t n) {
+  const uint64_t bs = dtype_block_size(t);
+  if (n % bs != 0)
+    throw Error(std::string(dtype_name(t)) + " needs a multiple of " + std::to_string(bs) +
+                " values, got " + std::to_string(n));
+  if (n / bs > (uint64_t(1) << 58) / dtype_block_bytes(t)) throw Error("tensor size overflows");
+  return size_t(n / bs * dtype_block_bytes(t));
+}
+
+int64_t Tensor::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string Tensor::shape_str() const {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); i++) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+namespace {
+
+inline uint16_t rd16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
+
+// Dequantizes one 32-value block (layouts as in ggml / rwkv.cpp files).
+void dequant_block(DType t, const uint8_t* b, float* out) {
+  switch (t) {
+    case DType::Q4_0: {
+      const float d = half_to_float(rd16(b));
+      for (int j = 0; j < 16; j++) {
+        out[j] = float((b[2 + j] & 0xf) - 8) * d;
+        out[j + 16] = float((b[2 + j] >> 4) - 8) * d;
+      }
+      break;
+    }
+    case DType::Q4_1: {
+      const float d = half_to_float(rd16(b)), m = half_to_float(rd16(b + 2));
+      for (int j = 0; j < 16; j++) {
+        out[j] = float(b[4 + j] & 0xf) * d + m;
+        out[j + 16] = float(b[4 + j] >> 4) * d + m;
+      }
+      break;
+    }
+    case DType::Q5_0:
+    case DType::Q5_1: {
+      const bool has_m = t == DType::Q5_1;
+      const float d = half_to_float(rd16(b));
+      const float m = has_m ? half_to_float(rd16(b + 2)) : 0.0f;
+      const uint8_t* qhp = b + (has_m ? 4 : 2);
+      const uint32_t qh = uint32_t(qhp[0]) | (uint32_t(qhp[1]) << 8) | (uint32_t(qhp[2]) << 16) |
+                          (uint32_t(qhp[3]) << 24);
+      const uint8_t* qs = qhp + 4;
+      for (int j = 0; j < 16; j++) {
+        const int lo = (qs[j] & 0xf) | (((qh >> j) << 4) & 0x10);
+        const int hi = (qs[j] >> 4) | ((qh >> (j + 12)) & 0x10);
+        if (has_m) {
+          out[j] = float(lo) * d + m;
+          out[j + 16] = float(hi) * d + m;
+        } else {
+          out[j] = float(lo - 16) * d;
+          out[j + 16] = float(hi - 16) * d;
+        }
+      }
+      break;
+    }
+    case DType::Q8_0: {
+      const float d = half_to_float(rd16(b));
+      for (int j = 0; j < 32; j++) out[j] = float(int8_t(b[2 + j])) * d;
+      break;
+    }
+    default: break;
+  }
+}
+
+}  // namespace
+
+void tensor_to_f32(const Tensor& t, float* out, uint64_t first, uint64_t n) {
+  const uint64_t total = uint64_t(t.numel());
+  if (n == UINT64_MAX) n = total - first;
+  if (first > total || n > total - first)
+    throw Error("tensor '" + t.name + "': range past its end");
+  switch (t.dtype) {
+    case DType::F32: std::memcpy(out, t.data + first * 4, n * 4); return;
+    case DType::F16:
+      for (uint64_t i = 0; i < n; i++) out[i] = half_to_float(rd16(t.data + (first + i) * 2));
+      return;
+    case DType::BF16:
+      for (uint64_t i = 0; i < n; i++) out[i] = bf16_to_float(rd16(t.data + (first + i) * 2));
+      return;
+    default: break;
+  }
+  const uint64_t bs = 32, bb = dtype_block_bytes(t.dtype);
+  float tmp[32];
+  uint64_t i = 0;
+  while (i < n) {
+    const uint64_t idx = first + i, blk = idx / bs, off = idx % bs;
+    dequant_block(t.dtype, t.data + blk * bb, tmp);
+    const uint64_t take = std::min<uint64_t>(bs - off, n - i);
+    std::memcpy(out + i, tmp + off, take * 4);
+    i += take;
+  }
+}
+
+std::vector<float> tensor_to_f32(const Tensor& t) {
+  std::vector<float> v(size_t(t.numel()));
+  tensor_to_f32(t, v.data());
+  return v;
+}
+
+void TensorMap::add(Tensor t) {
+  for (int64_t d : t.shape)
+    if (d < 0 || d > (int64_t(1) << 40))
+      throw Error("tensor '" + t.name + "' has an absurd shape " + t.shape_str());
+  const size_t want = dtype_bytes(t.dtype, uint64_t(t.numel()));
+  if (t.nbytes != want)
+    throw Error("tensor '" + t.name + "': " + std::to_string(t.nbytes) + " bytes for " +
+                dtype_name(t.dtype) + " " + t.shape_str() + ", expected " + std::to_string(want));
+  const std::string name = t.name;
+  if (!tensors_.emplace(name, std::move(t)).second) throw Error("duplicate tensor '" + name + "'");
+}
+
+void TensorMap::put_f32(const std::string& name, std::vector<int64_t> shape,
+                        std::vector<float> values) {
+  Tensor t;
+  t.name = name;
+  t.dtype = DType::F32;
+  t.shape = std::move(shape);
+  if (uint64_t(t.numel()) != values.size())
+    throw Error("tensor '" + name + "': " + std::to_string(values.size()) +
+                " values do not fill shape " + t.shape_str());
+  t.nbytes = values.size() * 4;
+  uint8_t* p = allocate(t.nbytes);
+  std::memcpy(p, values.data(), t.nbytes);
+  t.data = p;
+  tensors_.erase(name);
+  add(std::move(t));
+}
+
+void TensorMap::remove(const std::string& name) { tensors_.erase(name); }
+
+void TensorMap::rename(const std::string& from, const std::string& to) {
+  if (from == to) return;
+  auto it = tensors_.find(from);
+  if (it == tensors_.end()) throw Error("missing tensor '" + from + "'");
+  Tensor t = std::move(it->second);
+  tensors_.erase(it);
+  t.name = to;
+  add(std::move(t));
+}
+
+const Tensor* TensorMap::find(const std::string& name) const {
+  auto it = tensors_.find(name);
+  return it == tensors_.end() ? nullptr : &it->second;
+}
+
+const Tensor& TensorMap::get(const std::string& name) const {
+  const Tensor* t = find(name);
+  if (!t) throw Error("missing tensor '" + name + "'" + (source.empty() ? "" : " in " + source));
+  return *t;
+}
+
+uint8_t* TensorMap::allocate(size_t bytes) {
+  // 64-byte aligned for SIMD loads.
+  void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+  if (!p) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
+  owners_.push_back(std::shared_ptr<const void>(p, std::free));
+  return static_cast<uint8_t*>(p);
+}
+
+}  // namespace rwkv

@@ -1,0 +1,43 @@
+// Picks the widest kernel set this CPU runs; RWKV_CPU_ISA=generic|avx2|avx512 overrides it.
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+
+#include "matmul_kernels.h"
+
+namespace rwkv::cpu {
+
+namespace {
+bool cpu_has(const char* isa) {
+#if defined(__x86_64__) && defined(RWKV_HAVE_X86_KERNELS)
+  __builtin_cpu_init();
+  if (std::strcmp(isa, "avx2") == 0)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
+  if (std::strcmp(isa, "avx512") == 0) return __builtin_cpu_supports("avx512f");
+#endif
+  return std::strcmp(isa, "generic") == 0;
+}
+}  // namespace
+
+const MatmulKernels* matmul_kernels_for(const char* isa) {
+  if (!cpu_has(isa)) return nullptr;
+#if defined(__x86_64__) && defined(RWKV_HAVE_X86_KERNELS)
+  if (std::strcmp(isa, "avx512") == 0) return &detail::kAvx512;
+  if (std::strcmp(isa, "avx2") == 0) return &detail::kAvx2;
+#endif
+  return &detail::kGeneric;
+}
+
+const MatmulKernels& matmul_kernels() {
+  static const MatmulKernels* chosen = [] {
+    if (const char* env = std::getenv("RWKV_CPU_ISA"))
+      if (const MatmulKernels* k = matmul_kernels_for(env)) return k;
+    for (const char* isa : {"avx512", "avx2"})
+      if (const MatmulKernels* k = matmul_kernels_for(isa)) return k;
+    return &detail::kGeneric;
+  }();
+  return *chosen;
+}
+
+}  // namespace rwkv::cpu

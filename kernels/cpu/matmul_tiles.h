@@ -1,0 +1,55 @@
+// The tiling shared by every instruction set: blocks of NR rows x NT tokens, each output
+// accumulated by Ops::dot-style lanes in the same order regardless of NR and NT.
+// Ops provides: vec, zero(), load_x(p), load_w(p) (type-specific), fma(a, b, c),
+// reduce(acc0, acc1) -> float, kWidth (floats per vec), and scalar_w(p, i).
+#pragma once
+#include <cstddef>
+
+namespace rwkv::cpu {
+
+template <class Ops, int NR, int NT>
+inline void tile(const typename Ops::WT* w, size_t k, int o, const float* x, size_t ldx, float* y,
+                 size_t ldy) {
+  using V = typename Ops::vec;
+  constexpr size_t W = Ops::kWidth;
+  V acc[NR][NT][2];
+  for (int r = 0; r < NR; r++)
+    for (int t = 0; t < NT; t++) acc[r][t][0] = acc[r][t][1] = Ops::zero();
+  size_t i = 0;
+  for (; i + 2 * W <= k; i += 2 * W) {
+    for (int r = 0; r < NR; r++) {
+      const typename Ops::WT* wr = w + size_t(o + r) * k + i;
+      const V w0 = Ops::load_w(wr), w1 = Ops::load_w(wr + W);
+      for (int t = 0; t < NT; t++) {
+        acc[r][t][0] = Ops::fma(w0, Ops::load_x(x + t * ldx + i), acc[r][t][0]);
+        acc[r][t][1] = Ops::fma(w1, Ops::load_x(x + t * ldx + i + W), acc[r][t][1]);
+      }
+    }
+  }
+  for (int r = 0; r < NR; r++) {
+    const typename Ops::WT* wr = w + size_t(o + r) * k;
+    for (int t = 0; t < NT; t++) {
+      float s = Ops::reduce(acc[r][t][0], acc[r][t][1]);
+      for (size_t j = i; j < k; j++) s += Ops::scalar_w(wr, j) * x[t * ldx + j];
+      y[t * ldy + size_t(o + r)] = s;
+    }
+  }
+}
+
+// Rows [o0, o1) for all t tokens: token blocks of 4 share each weight load; the remaining
+// tokens go one at a time over 4 rows at once for instruction-level parallelism.
+template <class Ops>
+void rows(const void* wv, size_t k, int o0, int o1, const float* x, size_t ldx, int t, float* y,
+          size_t ldy) {
+  const auto* w = static_cast<const typename Ops::WT*>(wv);
+  int t0 = 0;
+  for (; t0 + 4 <= t; t0 += 4)
+    for (int o = o0; o < o1; o++) tile<Ops, 1, 4>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+  for (; t0 < t; t0++) {
+    int o = o0;
+    for (; o + 4 <= o1; o += 4) tile<Ops, 4, 1>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+    for (; o < o1; o++) tile<Ops, 1, 1>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+  }
+}
+
+}  // namespace rwkv::cpu

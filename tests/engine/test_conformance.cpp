@@ -1,0 +1,109 @@
+// Conformance against rwkv.cpp's expected logits for every tiny test model in
+// ../shared/testdata/rwkvcpp (tokens 34, 105, 110 from the initial state).
+//  FP32: max |logit - expected| <= 1e-4.
+//  FP16: |sum(logit - expected)| <= 1.05 * rwkv.cpp's per-model threshold.
+//  Q5_0 / Q5_1: equal to this engine's result on the dequantized weights, within 2x
+//  rwkv.cpp's quantized bound, and the same argmax as the expected logits (ggml also quantizes activations, so exact equality with
+//  rwkv.cpp is not expected).
+// argv[1] selects the versions to check (e.g. "4v0"), so each arch is its own test.
+#include <cstring>
+#include <map>
+
+#include "rwkv/formats.h"
+#include "rwkv/model.h"
+#include "testing.h"
+
+namespace {
+
+const std::vector<uint32_t> kTokens = {34, 105, 110};
+
+struct Expect {
+  const char* ver;
+  const char* size;
+  float fp16_threshold;
+  float q5_0_threshold, q5_1_threshold;
+};
+
+// rwkv.cpp's tests/test_tiny_rwkv.c: |sum(logit - expected)| <= 1.05 * |threshold|. For the
+// quantized types its bound is the larger of its FP32->Q and FP16->Q figures.
+const Expect kModels[] = {
+    {"4v0", "660K", 0.013652f, 0.180142f, 0.294953f},
+    {"5v1", "730K", 0.289921f, 163.439407f, 39.708530f},
+    {"5v2", "730K", 0.455912f, 25.273308f, 48.068733f},
+    {"6v0", "3m", 0.416620f, 27.332073f, 3.576909f},
+    {"7v0", "834K", 0.005766f, 0.064447f, 0.064663f},
+};
+
+std::vector<float> run(const std::shared_ptr<rwkv::Model>& m) {
+  rwkv::State s = m->new_state();
+  std::vector<float> logits(size_t(m->info().n_vocab));
+  m->eval(s, kTokens, logits.data());
+  return logits;
+}
+
+float sum_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); i++) s += double(a[i]) - double(b[i]);
+  return float(std::fabs(s));
+}
+
+int argmax(const std::vector<float>& v) {
+  return int(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+// The same checkpoint with every tensor converted to fp32.
+std::shared_ptr<rwkv::Model> dequantized(const std::string& path) {
+  rwkv::TensorMap src = rwkv::load_checkpoint(path);
+  rwkv::TensorMap dst;
+  dst.format = src.format;
+  for (const auto& [name, t] : src.tensors()) dst.put_f32(name, t.shape, rwkv::tensor_to_f32(t));
+  return rwkv::Model::from_tensors(std::move(dst));
+}
+
+bool exists(const std::string& p) { return std::ifstream(p).good(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string dir = testing::require_testdata() + "/rwkvcpp/";
+  const std::string only = argc > 1 ? argv[1] : "";
+  int checked = 0;
+  for (const Expect& e : kModels) {
+    if (!only.empty() && only != e.ver) continue;
+    const std::string base = dir + "tiny-rwkv-" + e.ver + "-" + e.size;
+    const std::vector<float> expected = testing::read_floats(dir + "expected-logits-" + e.ver + "-" + e.size + ".bin");
+    CHECK(expected.size() == 256);
+    if (exists(base + "-FP32.bin")) {
+      const auto got = run(rwkv::Model::load(base + "-FP32.bin"));
+      const float d = testing::max_abs_diff(got, expected);
+      std::printf("%s FP32: max |diff| %.3g\n", e.ver, d);
+      CHECK_MSG(d <= 1e-4f, "%s FP32 max diff %g", e.ver, d);
+      checked++;
+    }
+    if (exists(base + "-FP16.bin")) {
+      const auto got = run(rwkv::Model::load(base + "-FP16.bin"));
+      const float d = sum_diff(got, expected);
+      std::printf("%s FP16: |sum diff| %.3g (threshold %.3g)\n", e.ver, d, 1.05 * e.fp16_threshold);
+      CHECK_MSG(d <= 1.05f * e.fp16_threshold, "%s FP16 sum diff %g", e.ver, d);
+      checked++;
+    }
+    for (const char* q : {"Q5_0", "Q5_1"}) {
+      const std::string path = base + "-" + q + ".bin";
+      if (!exists(path)) continue;
+      const auto got = run(rwkv::Model::load(path));
+      const auto ref = run(dequantized(path));
+      const float self = testing::max_abs_diff(got, ref);
+      const float d = sum_diff(got, expected);
+      const float bound = 2.0f * 1.05f * (q[3] == '0' ? e.q5_0_threshold : e.q5_1_threshold);
+      std::printf("%s %s: |sum diff| %.3g (bound %.3g), vs dequantized %.3g, argmax %d/%d\n", e.ver, q, d,
+                  bound, self, argmax(got), argmax(expected));
+      CHECK_MSG(self == 0.0f, "%s %s differs from its dequantized weights by %g", e.ver, q, self);
+      CHECK_MSG(d <= bound, "%s %s sum diff %g > %g", e.ver, q, d, bound);
+      CHECK_MSG(argmax(got) == argmax(expected), "%s %s argmax %d, expected %d", e.ver, q, argmax(got),
+                argmax(expected));
+      checked++;
+    }
+  }
+  CHECK_MSG(checked > 0, "no model files found for '%s'", only.c_str());
+  return testing::finish();
+}

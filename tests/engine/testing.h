@@ -1,0 +1,117 @@
+// A minimal harness for the engine's test programs: CHECK macros that report file:line and
+// keep going, a skip (exit 77) when ../shared/testdata is absent, and file helpers.
+#pragma once
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace testing {
+
+inline int& failures() {
+  static int n = 0;
+  return n;
+}
+
+#define CHECK(cond)                                                           \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      testing::failures()++;                                                  \
+    }                                                                         \
+  } while (0)
+
+#define CHECK_MSG(cond, ...)                                                  \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      std::fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
+      std::fprintf(stderr, __VA_ARGS__);                                      \
+      std::fprintf(stderr, "\n");                                             \
+      testing::failures()++;                                                  \
+    }                                                                         \
+  } while (0)
+
+// Runs f and checks that it throws rwkv::Error whose message contains `needle`.
+#define CHECK_THROWS(expr, needle)                                            \
+  do {                                                                        \
+    bool threw_ = false;                                                      \
+    try {                                                                     \
+      (void)(expr);                                                           \
+    } catch (const std::exception& e_) {                                      \
+      threw_ = true;                                                          \
+      if (std::string(e_.what()).find(needle) == std::string::npos) {         \
+        std::fprintf(stderr, "%s:%d: error '%s' does not mention '%s'\n", __FILE__, __LINE__, \
+                     e_.what(), needle);                                      \
+        testing::failures()++;                                                \
+      }                                                                       \
+    }                                                                         \
+    if (!threw_) {                                                            \
+      std::fprintf(stderr, "%s:%d: expected an error from %s\n", __FILE__, __LINE__, #expr); \
+      testing::failures()++;                                                  \
+    }                                                                         \
+  } while (0)
+
+inline int finish() {
+  if (failures()) std::fprintf(stderr, "%d check(s) failed\n", failures());
+  return failures() ? 1 : 0;
+}
+
+// ../shared/testdata, from RWKV_TESTDATA (set by meson); empty when absent.
+inline std::string testdata() {
+  const char* d = std::getenv("RWKV_TESTDATA");
+  if (!d) return "";
+  std::ifstream probe(std::string(d) + "/rwkvcpp/SOURCES.txt");
+  return probe ? d : "";
+}
+
+inline std::string require_testdata() {
+  std::string d = testdata();
+  if (d.empty()) {
+    std::printf("SKIP: ../shared/testdata is absent\n");
+    std::exit(77);
+  }
+  return d;
+}
+
+inline std::vector<float> read_floats(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::vector<char> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<float> v(b.size() / 4);
+  std::memcpy(v.data(), b.data(), v.size() * 4);
+  return v;
+}
+
+inline std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+inline void write_bytes(const std::string& path, const std::vector<uint8_t>& b) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+}
+
+// A fresh scratch directory for one test program.
+inline std::string temp_dir(const char* name) {
+  std::string d = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/rwkv-test-" +
+                  name + "-" + std::to_string(::getpid());
+  std::string cmd = "mkdir -p '" + d + "'";
+  if (std::system(cmd.c_str()) != 0) std::abort();
+  return d;
+}
+
+inline float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  float m = a.size() == b.size() ? 0.0f : INFINITY;
+  for (size_t i = 0; i < a.size() && i < b.size(); i++) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
+}
+
+}  // namespace testing

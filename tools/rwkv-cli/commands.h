@@ -1,0 +1,17 @@
+// The subcommands of rwkv-cli; each returns the process exit status.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace rwkv::cli {
+
+struct Command {
+  const char* name;
+  const char* usage;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+int cmd_info(const std::vector<std::string>& args);
+int cmd_logits(const std::vector<std::string>& args);
+
+}  // namespace rwkv::cli

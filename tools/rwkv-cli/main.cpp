@@ -1,0 +1,42 @@
+// rwkv-cli: the engine from the command line. Errors print one line to stderr and exit 1
+// (2 for a usage error).
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace {
+
+const rwkv::cli::Command kCommands[] = {
+    {"info", "info --model PATH", rwkv::cli::cmd_info},
+    {"logits", "logits --model PATH --tokens 1,2,3 [--mode step|sequence] [--device cpu] [--threads N]",
+     rwkv::cli::cmd_logits},
+};
+
+int usage(FILE* f) {
+  std::fprintf(f, "usage: rwkv-cli COMMAND [OPTIONS]\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(f, "  rwkv-cli %s\n", c.usage);
+  return f == stderr ? 2 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return usage(stderr);
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") return usage(stdout);
+  for (const auto& c : kCommands) {
+    if (name != c.name) continue;
+    try {
+      return c.run(std::vector<std::string>(argv + 2, argv + argc));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "rwkv-cli %s: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "rwkv-cli: unknown command '%s' (try rwkv-cli --help)\n", name.c_str());
+  return 2;
+}
