@@ -1,0 +1,39 @@
+#!/bin/sh
+# rwkv-cli: bad paths, corrupt files and bad arguments print one line to stderr and exit
+# non-zero; good calls print one JSON object.
+cli=${RWKV_CLI:?}
+data=${RWKV_TESTDATA:?}
+[ -f "$data/rwkvcpp/SOURCES.txt" ] || { echo "SKIP: ../shared/testdata is absent"; exit 77; }
+model=$data/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+expect_error() {  # expect_error NEEDLE ARGS...
+  needle=$1; shift
+  if "$cli" "$@" >"$tmp/out" 2>"$tmp/err"; then
+    echo "FAIL: rwkv-cli $* succeeded"; fail=1; return
+  fi
+  lines=$(wc -l <"$tmp/err")
+  if [ "$lines" -ne 1 ] || ! grep -q -- "$needle" "$tmp/err"; then
+    echo "FAIL: rwkv-cli $*: expected one line mentioning '$needle', got:"; cat "$tmp/err"; fail=1
+  fi
+  [ -s "$tmp/out" ] && { echo "FAIL: rwkv-cli $* wrote to stdout"; fail=1; }
+}
+
+head -c 1000 "$model" >"$tmp/truncated.bin"
+expect_error "No such file" info --model "$tmp/nope.bin"
+expect_error "truncated" info --model "$tmp/truncated.bin"
+expect_error "unknown option --modle" info --modle "$model"
+expect_error "missing option --model" logits --tokens 1,2
+expect_error "bad token id 'x'" logits --model "$model" --tokens 1,x
+expect_error "out of range" logits --model "$model" --tokens 1,300
+expect_error "--mode must be step or sequence" logits --model "$model" --tokens 1 --mode fast
+expect_error "unknown command" frobnicate
+
+"$cli" info --model "$model" >"$tmp/info" || { echo "FAIL: info"; fail=1; }
+grep -q '"arch": "rwkv4"' "$tmp/info" || { echo "FAIL: info output"; cat "$tmp/info"; fail=1; }
+"$cli" logits --model "$model" --tokens 34,105,110 --mode step >"$tmp/a" &&
+  "$cli" logits --model "$model" --tokens 34,105,110 --mode sequence >"$tmp/b" &&
+  cmp -s "$tmp/a" "$tmp/b" || { echo "FAIL: step and sequence logits differ"; fail=1; }
+exit $fail
