@@ -32,6 +32,30 @@ int Model::threads() const { return runner_->threads(); }
 
 State Model::new_state() const { return State(info_); }
 
+uint64_t Model::fingerprint() const {
+  std::call_once(fingerprint_once_, [this] {
+    uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+    auto mix = [&h](const void* p, size_t n) {
+      const auto* b = static_cast<const uint8_t*>(p);
+      for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    };
+    for (const auto& [name, t] : tensors_.tensors()) {
+      mix(name.data(), name.size());
+      mix(&t.dtype, sizeof t.dtype);
+      for (int64_t d : t.shape) mix(&d, sizeof d);
+      // Small tensors whole; large ones through 64 windows spread over their bytes.
+      constexpr size_t kWindow = 256, kWindows = 64;
+      if (t.nbytes <= kWindow * kWindows) {
+        mix(t.data, t.nbytes);
+      } else {
+        for (size_t i = 0; i < kWindows; i++) mix(t.data + (t.nbytes - kWindow) / (kWindows - 1) * i, kWindow);
+      }
+    }
+    fingerprint_ = h;
+  });
+  return fingerprint_;
+}
+
 void Model::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) const {
   runner_->eval(state, tokens, logits, which);
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 
@@ -35,6 +36,10 @@ class Model {
 
   State new_state() const;
 
+  // A hash of the weights (names, shapes, dtypes and sampled bytes of every tensor), so a
+  // saved state can name the model it belongs to. Computed once, on first use.
+  uint64_t fingerprint() const;
+
   // Feeds tokens into the state (updated in place). logits receives n_vocab floats for the
   // last token (Logits::Last) or for every token, token-major (Logits::All).
   void eval(State& state, std::span<const uint32_t> tokens, float* logits,
@@ -45,6 +50,8 @@ class Model {
   ModelInfo info_;
   TensorMap tensors_;
   std::unique_ptr<Runner> runner_;
+  mutable std::once_flag fingerprint_once_;
+  mutable uint64_t fingerprint_ = 0;
 };
 
 }  // namespace rwkv

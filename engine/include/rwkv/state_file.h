@@ -1,0 +1,24 @@
+// State files: a stream's whole context on disk, written atomically (temp file, fsync,
+// rename), so a crash mid-write leaves the last good file. Layout (little-endian):
+//   8  magic "RWKVSTF\0"      4  format version (1)
+//   8  model fingerprint      4  length of held-back text, then its bytes
+//   .. the state (State::serialize: its own magic, arch, dimensions, tokens seen, values, CRC)
+//   4  CRC-32 of everything before it
+// Loading checks all of it and refuses another model's state or a damaged file, saying why.
+#pragma once
+#include <string>
+
+#include "rwkv/model.h"
+
+namespace rwkv {
+
+struct SavedState {
+  State state;
+  std::string held_back;  // input the streaming tokenizer had not turned into tokens yet
+};
+
+void save_state_file(const std::string& path, const Model& model, const State& state,
+                     const std::string& held_back = "");
+SavedState load_state_file(const std::string& path, const Model& model);
+
+}  // namespace rwkv

@@ -1,0 +1,75 @@
+// State files: a saved and loaded state continues bit-identically; a damaged, truncated or
+// foreign file is refused with the reason; a failed write (file size limit standing in for a
+// full disk) leaves the previous file intact and no temporary file behind.
+#include <dirent.h>
+#include <sys/resource.h>
+
+#include <csignal>
+
+#include "rwkv/model.h"
+#include "rwkv/state_file.h"
+#include "testing.h"
+
+namespace {
+
+int files_in(const std::string& dir) {
+  int n = 0;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n;
+}
+
+}  // namespace
+
+int main() {
+  const std::string data = testing::require_testdata() + "/rwkvcpp/";
+  const std::string dir = testing::temp_dir("state-file");
+  auto model = rwkv::Model::load(data + "tiny-rwkv-4v0-660K-FP32.bin");
+  auto other = rwkv::Model::load(data + "tiny-rwkv-4v0-660K-FP16.bin");  // same shape, other weights
+  CHECK(model->fingerprint() != other->fingerprint());
+  CHECK(model->fingerprint() == rwkv::Model::load(data + "tiny-rwkv-4v0-660K-FP32.bin")->fingerprint());
+
+  const std::vector<uint32_t> text = {72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100};
+  rwkv::State s = model->new_state();
+  model->eval(s, text, nullptr, rwkv::Logits::None);
+  const std::string path = dir + "/stream.state";
+  rwkv::save_state_file(path, *model, s, "held \xe2\x82");
+  rwkv::SavedState r = rwkv::load_state_file(path, *model);
+  CHECK(r.held_back == "held \xe2\x82");
+  CHECK(r.state.tokens_seen == text.size());
+  std::vector<float> a(256), b(256);
+  const uint32_t next[] = {33, 10};
+  model->eval(s, next, a.data());
+  model->eval(r.state, next, b.data());
+  CHECK(a == b);
+
+  CHECK_THROWS(rwkv::load_state_file(path, *other), "belongs to another model");
+  const std::vector<uint8_t> good = testing::read_bytes(path);
+  for (size_t cut : {size_t(0), size_t(5), size_t(20), good.size() / 2, good.size() - 1}) {
+    testing::write_bytes(dir + "/cut.state", std::vector<uint8_t>(good.begin(), good.begin() + long(cut)));
+    CHECK_THROWS(rwkv::load_state_file(dir + "/cut.state", *model), "state file");
+  }
+  auto bad = good;
+  bad[bad.size() - 100] ^= 1;
+  testing::write_bytes(dir + "/flip.state", bad);
+  CHECK_THROWS(rwkv::load_state_file(dir + "/flip.state", *model), "checksum mismatch");
+  CHECK_THROWS(rwkv::load_state_file(dir + "/none.state", *model), "No such file");
+  CHECK_THROWS(rwkv::save_state_file(dir + "/no/such/dir/x.state", *model, s), "cannot create a temporary file");
+
+  // A write that fails part-way: the old file survives whole, no temporary file remains.
+  std::signal(SIGXFSZ, SIG_IGN);
+  const int before = files_in(dir);
+  struct rlimit old, lim;
+  getrlimit(RLIMIT_FSIZE, &old);
+  lim = old;
+  lim.rlim_cur = 1000;
+  setrlimit(RLIMIT_FSIZE, &lim);
+  CHECK_THROWS(rwkv::save_state_file(path, *model, model->new_state()), "cannot write");
+  setrlimit(RLIMIT_FSIZE, &old);
+  CHECK(testing::read_bytes(path) == good);
+  CHECK(files_in(dir) == before);
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return testing::finish();
+}
