@@ -44,12 +44,21 @@ std::string dir_of(const std::string& path) {
 }  // namespace
 
 void save_state_file(const std::string& path, const Model& model, const State& state,
-                     const std::string& held_back) {
+                     const std::string& held_back, std::span<const float> logits) {
+  if (!logits.empty() && logits.size() != size_t(model.info().n_vocab))
+    throw Error("cannot save '" + path + "': " + std::to_string(logits.size()) + " logits for a model of " +
+                std::to_string(model.info().n_vocab) + " tokens");
   std::vector<uint8_t> b(kMagic, kMagic + 8);
   put(b, kVersion, 4);
   put(b, model.fingerprint(), 8);
   put(b, held_back.size(), 4);
   b.insert(b.end(), held_back.begin(), held_back.end());
+  put(b, logits.size(), 4);
+  for (float f : logits) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    put(b, u, 4);
+  }
   const std::vector<uint8_t> s = state.serialize();
   b.insert(b.end(), s.begin(), s.end());
   put(b, crc32(b.data(), b.size()), 4);
@@ -102,6 +111,11 @@ SavedState load_state_file(const std::string& path, const Model& model) {
   if (held > kMaxHeldBack) r.fail("absurd held-back text length " + std::to_string(held));
   SavedState out;
   out.held_back.assign(reinterpret_cast<const char*>(r.take(held, "held-back text")), held);
+  const uint32_t n_logits = r.u32("number of logits");
+  if (n_logits != 0 && n_logits != uint32_t(model.info().n_vocab))
+    r.fail(std::to_string(n_logits) + " logits for a model of " + std::to_string(model.info().n_vocab) + " tokens");
+  out.logits.resize(n_logits);
+  if (n_logits) std::memcpy(out.logits.data(), r.take(size_t(n_logits) * 4, "logits"), size_t(n_logits) * 4);
   if (r.left() < 4) r.fail("truncated: no state");
   try {
     out.state = State::deserialize(model.info(), std::span<const uint8_t>(f->data() + r.pos(), r.left() - 4));

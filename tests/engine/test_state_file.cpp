@@ -33,11 +33,14 @@ int main() {
 
   const std::vector<uint32_t> text = {72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100};
   rwkv::State s = model->new_state();
-  model->eval(s, text, nullptr, rwkv::Logits::None);
+  std::vector<float> last(256);
+  model->eval(s, text, last.data());
   const std::string path = dir + "/stream.state";
-  rwkv::save_state_file(path, *model, s, "held \xe2\x82");
+  rwkv::save_state_file(path, *model, s, "held \xe2\x82", last);
   rwkv::SavedState r = rwkv::load_state_file(path, *model);
   CHECK(r.held_back == "held \xe2\x82");
+  CHECK(r.logits == last);
+  CHECK_THROWS(rwkv::save_state_file(path + "2", *model, s, "", std::span<const float>(last.data(), 5)), "5 logits");
   CHECK(r.state.tokens_seen == text.size());
   std::vector<float> a(256), b(256);
   const uint32_t next[] = {33, 10};

@@ -2,6 +2,8 @@
 // rename), so a crash mid-write leaves the last good file. Layout (little-endian):
 //   8  magic "RWKVSTF\0"      4  format version (1)
 //   8  model fingerprint      4  length of held-back text, then its bytes
+//   4  number of logits, then the logits (fp32) after the last token, so the restored stream
+//      can score its next token
 //   .. the state (State::serialize: its own magic, arch, dimensions, tokens seen, values, CRC)
 //   4  CRC-32 of everything before it
 // Loading checks all of it and refuses another model's state or a damaged file, saying why.
@@ -14,11 +16,12 @@ namespace rwkv {
 
 struct SavedState {
   State state;
-  std::string held_back;  // input the streaming tokenizer had not turned into tokens yet
+  std::string held_back;      // input the streaming tokenizer had not turned into tokens yet
+  std::vector<float> logits;  // after the last token; empty if there were none
 };
 
 void save_state_file(const std::string& path, const Model& model, const State& state,
-                     const std::string& held_back = "");
+                     const std::string& held_back = "", std::span<const float> logits = {});
 SavedState load_state_file(const std::string& path, const Model& model);
 
 }  // namespace rwkv
