@@ -5,7 +5,7 @@ set -e
 pkgs="meson ninja-build pkg-config g++ libglib2.0-dev nlohmann-json3-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-pocketsphinx espeak-ng xz-utils"
+  gstreamer1.0-x gstreamer1.0-pocketsphinx espeak-ng xz-utils"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -1,11 +1,77 @@
 #include "rwkv/model.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
 #include "arch/hparams.h"
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 #include "runner.h"
+#ifdef RWKV_HAVE_CUDA
+#include "cuda/backend.h"
+#endif
 
 namespace rwkv {
+
+namespace {
+
+// The runner for opts.device; `device` receives where it runs ("cpu" or "cuda:N").
+std::unique_ptr<Runner> make_runner(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts,
+                                    std::string& device) {
+  const std::string& d = opts.device;
+  const bool cuda = d == "cuda" || d.rfind("cuda:", 0) == 0;
+  if (d != "cpu" && d != "auto" && !cuda)
+    throw Error("unknown device '" + d + "' (expected cpu, cuda, cuda:N or auto)");
+#ifdef RWKV_HAVE_CUDA
+  if (cuda) return make_cuda_runner(info, tensors, d, &device);
+  if (d == "auto") {
+    if (cuda_device_count() == 0) {
+      std::fprintf(stderr, "rwkv: device auto: no CUDA device found, running on the CPU\n");
+    } else {
+      try {
+        return make_cuda_runner(info, tensors, "cuda", &device);
+      } catch (const Error& e) {
+        std::fprintf(stderr, "rwkv: device auto: cannot run on cuda:0 (%s), running on the CPU\n", e.what());
+      }
+    }
+  }
+#else
+  if (cuda) throw Error("device '" + d + "' is not available in this build (cpu only)");
+  if (d == "auto") std::fprintf(stderr, "rwkv: device auto: this build has no CUDA backend, running on the CPU\n");
+#endif
+  device = "cpu";
+  return make_cpu_runner(info, tensors, opts);
+}
+
+// A StateBatch of a CPU model: plain States.
+class HostStateBatch final : public StateBatch {
+ public:
+  HostStateBatch(const Model& owner, size_t n) : owner(&owner), states(n, owner.new_state()) {}
+  size_t size() const override { return states.size(); }
+  void load(size_t slot, const State& s) override { at(slot) = s; }
+  void store(size_t slot, State& s) const override { s = states[check(slot)]; }
+
+  State& at(size_t slot) { return states[check(slot)]; }
+  const Model* owner;
+  std::vector<State> states;
+
+ private:
+  size_t check(size_t slot) const {
+    if (slot >= states.size())
+      throw Error("slot " + std::to_string(slot) + " is out of range (a batch of " + std::to_string(states.size()) +
+                  " states)");
+    return slot;
+  }
+};
+
+void check_distinct(std::vector<uintptr_t> keys, const char* what) {
+  std::sort(keys.begin(), keys.end());
+  if (std::adjacent_find(keys.begin(), keys.end()) != keys.end())
+    throw Error(std::string("the same ") + what + " appears twice in a batch");
+}
+
+}  // namespace
 
 Model::~Model() = default;
 
@@ -18,9 +84,7 @@ std::shared_ptr<Model> Model::from_tensors(TensorMap tensors, const LoadOptions&
   m->tensors_ = std::move(tensors);
   try {
     m->info_ = detect_model(m->tensors_, opts);
-    if (opts.device != "cpu" && opts.device != "auto")
-      throw Error("device '" + opts.device + "' is not available in this build (cpu only)");
-    m->runner_ = make_cpu_runner(m->info_, m->tensors_, opts);
+    m->runner_ = make_runner(m->info_, m->tensors_, opts, m->device_);
   } catch (const Error& e) {
     if (m->tensors_.source.empty()) throw;
     throw Error(m->tensors_.source + ": " + e.what());
@@ -58,6 +122,62 @@ uint64_t Model::fingerprint() const {
 
 void Model::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) const {
   runner_->eval(state, tokens, logits, which);
+}
+
+void Model::eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) const {
+  if (states.empty()) {
+    if (!tokens.empty()) throw Error("tokens given for an empty batch of states");
+    return;
+  }
+  if (tokens.size() % states.size() != 0)
+    throw Error(std::to_string(tokens.size()) + " tokens cannot be shared out evenly among " +
+                std::to_string(states.size()) + " states");
+  std::vector<uintptr_t> keys;
+  for (const State* s : states) {
+    if (!s) throw Error("null state in a batch");
+    keys.push_back(reinterpret_cast<uintptr_t>(s));
+  }
+  check_distinct(std::move(keys), "state");
+#ifdef RWKV_HAVE_CUDA
+  if (cuda_eval_batch(*runner_, states, tokens, logits)) return;
+#endif
+  const size_t T = tokens.size() / states.size(), V = size_t(info_.n_vocab);
+  for (size_t b = 0; b < states.size(); b++)
+    runner_->eval(*states[b], tokens.subspan(b * T, T), logits ? logits + b * V : nullptr,
+                  logits ? Logits::Last : Logits::None);
+}
+
+std::unique_ptr<StateBatch> Model::new_state_batch(size_t n) const {
+#ifdef RWKV_HAVE_CUDA
+  if (auto b = cuda_new_state_batch(*runner_, n)) return b;
+#endif
+  return std::make_unique<HostStateBatch>(*this, n);
+}
+
+void Model::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+                       std::span<const size_t> slots) const {
+  const size_t n = slots.empty() ? batch.size() : slots.size();
+  if (n == 0) {
+    if (!tokens.empty()) throw Error("tokens given for an empty batch of states");
+    return;
+  }
+  if (tokens.size() % n != 0)
+    throw Error(std::to_string(tokens.size()) + " tokens cannot be shared out evenly among " + std::to_string(n) +
+                " states");
+  for (size_t s : slots)
+    if (s >= batch.size())
+      throw Error("slot " + std::to_string(s) + " is out of range (a batch of " + std::to_string(batch.size()) +
+                  " states)");
+  check_distinct(std::vector<uintptr_t>(slots.begin(), slots.end()), "slot");
+#ifdef RWKV_HAVE_CUDA
+  if (cuda_eval_state_batch(*runner_, batch, tokens, logits, slots)) return;
+#endif
+  auto* host = dynamic_cast<HostStateBatch*>(&batch);
+  if (!host || host->owner != this) throw Error("the state batch belongs to another model");
+  const size_t T = tokens.size() / n, V = size_t(info_.n_vocab);
+  for (size_t i = 0; i < n; i++)
+    runner_->eval(host->at(slots.empty() ? i : slots[i]), tokens.subspan(i * T, T), logits ? logits + i * V : nullptr,
+                  logits ? Logits::Last : Logits::None);
 }
 
 }  // namespace rwkv

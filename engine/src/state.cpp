@@ -55,7 +55,7 @@ void put32(std::vector<uint8_t>& b, uint32_t v) {
 std::vector<uint8_t> State::serialize() const {
   std::vector<uint8_t> b;
   b.reserve(kHeader + data_.size() * 4 + 4);
-  b.insert(b.end(), kMagic, kMagic + 8);
+  for (char c : kMagic) b.push_back(uint8_t(c));  // (insert() trips a GCC 12 false warning)
   put32(b, kVersion);
   put32(b, uint32_t(arch_));
   put32(b, uint32_t(n_layer_));

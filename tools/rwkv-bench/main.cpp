@@ -1,9 +1,12 @@
 // rwkv-bench: tokens/s of step mode (one token per call: decode) and sequence mode (T tokens
-// per call: prompt and transcript ingestion) on randomly initialised models of real shapes,
-// with the achieved weight traffic (GB/s) and arithmetic rate (GFLOP/s).
+// per call: prompt and transcript ingestion) on randomly initialised models of real shapes.
+// On the CPU: the achieved weight traffic (GB/s) and arithmetic rate (GFLOP/s). On a GPU
+// (--device cuda): decode at B = 1 as a fraction of the memory bandwidth, prefill of T tokens
+// as a fraction of the dense fp16 rate, and aggregate decode over batches of streams.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "../../kernels/cpu/matmul_kernels.h"
@@ -11,6 +14,9 @@
 #include "random_model.h"
 #include "rwkv/error.h"
 #include "rwkv/model.h"
+#ifdef RWKV_HAVE_CUDA
+#include "gpu_info.h"
+#endif
 
 namespace {
 
@@ -35,8 +41,20 @@ rwkv::DType parse_dtype(const std::string& s) {
   throw rwkv::Error("--dtype must be fp32, fp16 or bf16, got '" + s + "'");
 }
 
-// Bytes of weights read per token in step mode: every layer matrix and the head (the
-// embedding contributes one row).
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> v;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const int n = std::atoi(item.c_str());
+    if (n <= 0 || n > 65536) throw rwkv::Error("--batches wants positive sizes, got '" + item + "'");
+    v.push_back(n);
+  }
+  return v;
+}
+
+// Bytes of weights read per token in step mode: every tensor but the embedding (of which
+// one row is read).
 double weight_bytes_per_token(const rwkv::Model& m) {
   double b = 0;
   for (const auto& [name, t] : m.tensors().tensors())
@@ -44,57 +62,136 @@ double weight_bytes_per_token(const rwkv::Model& m) {
   return b;
 }
 
+// Multiply-adds per token of the layers' matrices (2 flops each); the head runs once per
+// prefill call and is left out.
+double layer_flops_per_token(const rwkv::Model& m) {
+  double n = 0;
+  for (const auto& [name, t] : m.tensors().tensors())
+    if (t.shape.size() >= 2 && name.rfind("blocks.", 0) == 0) n += double(t.numel());
+  return 2 * n;
+}
+
+struct Rng {
+  uint32_t s = 1;
+  uint32_t next(uint32_t vocab) { return (s = s * 1103515245u + 12345u) % vocab; }
+};
+
+// Step mode: tokens/s over `steps` single-token calls with logits (after 3 to warm up).
+double decode_rate(const rwkv::Model& m, int steps, Rng& rng) {
+  const uint32_t V = uint32_t(m.info().n_vocab);
+  std::vector<float> logits(V);
+  rwkv::State state = m.new_state();
+  for (int i = 0; i < 3 + steps; i++) {
+    if (i == 3) {
+      const auto t0 = Clock::now();
+      for (int j = 0; j < steps; j++) {
+        const uint32_t tok = rng.next(V);
+        m.eval(state, std::span<const uint32_t>(&tok, 1), logits.data());
+      }
+      return steps / seconds_since(t0);
+    }
+    const uint32_t tok = rng.next(V);
+    m.eval(state, std::span<const uint32_t>(&tok, 1), logits.data());
+  }
+  return 0;
+}
+
+// Sequence mode: tokens/s of `runs` calls of T tokens from the initial state, last logits
+// only (after `warmup` untimed calls).
+double prefill_rate(const rwkv::Model& m, int T, int runs, int warmup, Rng& rng) {
+  const uint32_t V = uint32_t(m.info().n_vocab);
+  std::vector<uint32_t> toks(static_cast<size_t>(T));
+  std::vector<float> logits(V);
+  double total = 0;
+  for (int r = 0; r < warmup + runs; r++) {
+    for (auto& t : toks) t = rng.next(V);
+    rwkv::State state = m.new_state();
+    const auto t0 = Clock::now();
+    m.eval(state, toks, logits.data(), rwkv::Logits::Last);
+    if (r >= warmup) total += seconds_since(t0);
+  }
+  return double(T) * runs / total;
+}
+
+// Batched step mode: aggregate tokens/s of B streams fed one token each per call.
+double batch_rate(const rwkv::Model& m, int B, Rng& rng) {
+  const uint32_t V = uint32_t(m.info().n_vocab);
+  std::vector<rwkv::State> states(static_cast<size_t>(B), m.new_state());
+  std::vector<rwkv::State*> ptrs;
+  for (auto& s : states) ptrs.push_back(&s);
+  std::vector<uint32_t> toks(static_cast<size_t>(B));
+  std::vector<float> logits(size_t(B) * V);
+  const int steps = std::max(3, std::min(64, 512 / B));
+  double secs = 0;
+  for (int i = 0; i < 1 + steps; i++) {  // the first captures the batch's graph
+    for (auto& t : toks) t = rng.next(V);
+    const auto t0 = Clock::now();
+    m.eval_batch(ptrs, toks, logits.data());
+    if (i > 0) secs += seconds_since(t0);
+  }
+  return double(B) * steps / secs;
+}
+
 int run(const std::vector<std::string>& argv) {
-  rwkv::cli::Args a(argv, {"shape", "dtype", "threads", "tokens", "seq", "device"});
+  rwkv::cli::Args a(argv, {"shape", "dtype", "threads", "tokens", "seq", "device", "batches"});
   const std::string device = a.get("device", "cpu");
+  const bool gpu = device != "cpu";
   const rwkv::bench::Shape shape = rwkv::bench::shape_by_name(a.get("shape", "rwkv4-169m"));
-  const std::string dtype_name = a.get("dtype", "fp32");
+  const std::string dtype_name = a.get("dtype", gpu ? "fp16" : "fp32");
   const rwkv::DType dtype = parse_dtype(dtype_name);
-  const int steps = int(a.get_int("tokens", 32, 1, 1 << 20));
-  const int seq = int(a.get_int("seq", 128, 1, 1 << 20));
+  const int steps = int(a.get_int("tokens", gpu ? 256 : 32, 1, 1 << 20));
+  const int seq = int(a.get_int("seq", gpu ? 1024 : 128, 1, 1 << 20));
+  const std::vector<int> batches = parse_list(a.get("batches", gpu ? "1,8,64,256" : ""));
   rwkv::LoadOptions opts;
   opts.device = device;
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
 
   auto t0 = Clock::now();
-  auto model = rwkv::Model::from_tensors(rwkv::bench::random_model(shape, dtype), opts);
+  rwkv::TensorMap tensors = rwkv::bench::random_model(shape, dtype);
   const double build_s = seconds_since(t0);
-  const rwkv::ModelInfo& info = model->info();
-  const double wbytes = weight_bytes_per_token(*model);
-  // Multiply-adds per token: every matrix except the embedding (2 flops each).
-  const double flops_per_token = 2.0 * wbytes / (dtype == rwkv::DType::F32 ? 4 : 2);
-
-  std::printf("machine: %s, %u hardware threads, %d used, kernels %s\n", cpu_model().c_str(),
-              std::thread::hardware_concurrency(), model->threads(), rwkv::cpu::matmul_kernels().isa);
-  std::printf("model: %s (C %d, L %d, V %d), weights %s, %.1f MB read per token, built in %.1f s\n",
-              shape.name.c_str(), info.n_embd, info.n_layer, info.n_vocab, dtype_name.c_str(), wbytes / 1e6,
-              build_s);
-
-  std::vector<float> logits(size_t(info.n_vocab) * size_t(seq));
-  rwkv::State state = model->new_state();
-  // Step mode (decode): one token per call, logits every token.
-  uint32_t tok = 1;
-  model->eval(state, std::span<const uint32_t>(&tok, 1), logits.data());  // warm-up
   t0 = Clock::now();
-  for (int i = 0; i < steps; i++) {
-    tok = (tok * 1103515245u + 12345u) % uint32_t(info.n_vocab);
-    model->eval(state, std::span<const uint32_t>(&tok, 1), logits.data());
+  auto model = rwkv::Model::from_tensors(std::move(tensors), opts);
+  const double load_s = seconds_since(t0);
+  const rwkv::Model& m = *model;
+  const rwkv::ModelInfo& info = m.info();
+  const double wbytes = weight_bytes_per_token(m), flops = layer_flops_per_token(m);
+  Rng rng;
+
+  if (m.device() == "cpu")
+    std::printf("machine: %s, %u hardware threads, %d used, kernels %s\n", cpu_model().c_str(),
+                std::thread::hardware_concurrency(), m.threads(), rwkv::cpu::matmul_kernels().isa);
+  double bandwidth = 0, peak = 0;
+#ifdef RWKV_HAVE_CUDA
+  if (m.device() != "cpu") {
+    const rwkv::bench::GpuInfo g = rwkv::bench::gpu_info(std::atoi(m.device().c_str() + 5));
+    bandwidth = g.bandwidth;
+    peak = g.fp16_flops;
+    std::printf("device: %s %s, %d SMs, memory %.0f GB/s (%s), dense fp16 %.1f TFLOP/s (%s)\n", m.device().c_str(),
+                g.name.c_str(), g.sms, bandwidth / 1e9, g.bandwidth_source.c_str(), peak / 1e12, g.flops_source.c_str());
   }
-  const double step_s = seconds_since(t0);
-  const double step_tps = steps / step_s;
-  std::printf("step:     %8.2f tokens/s  %6.2f GB/s of weights  (%d tokens)\n", step_tps,
-              step_tps * wbytes / 1e9, steps);
+#endif
+  std::printf("model: %s (C %d, L %d, V %d), weights %s, %.1f MB read per token, built in %.1f s, loaded in %.1f s\n",
+              shape.name.c_str(), info.n_embd, info.n_layer, info.n_vocab, dtype_name.c_str(), wbytes / 1e6, build_s,
+              load_s);
 
-  // Sequence mode (prefill): seq tokens per call, logits for the last only.
-  std::vector<uint32_t> toks(static_cast<size_t>(seq));
-  for (auto& t : toks) t = (tok = (tok * 1103515245u + 12345u) % uint32_t(info.n_vocab));
-  state = model->new_state();
-  t0 = Clock::now();
-  model->eval(state, toks, logits.data(), rwkv::Logits::Last);
-  const double seq_s = seconds_since(t0);
-  const double seq_tps = seq / seq_s;
-  std::printf("sequence: %8.2f tokens/s  %6.1f GFLOP/s             (T = %d)\n", seq_tps,
-              seq_tps * flops_per_token / 1e9, seq);
+  if (m.device() == "cpu") {
+    const double step_tps = decode_rate(m, steps, rng);
+    std::printf("step:     %8.2f tokens/s  %6.2f GB/s of weights  (%d tokens)\n", step_tps, step_tps * wbytes / 1e9,
+                steps);
+    const double seq_tps = prefill_rate(m, seq, 1, 0, rng);
+    std::printf("sequence: %8.2f tokens/s  %6.1f GFLOP/s             (T = %d)\n", seq_tps, seq_tps * flops / 1e9, seq);
+  } else {
+    const double step_tps = decode_rate(m, steps, rng);
+    std::printf("decode  B=1:    %10.1f tokens/s  %7.1f GB/s of weights = %5.1f%% of memory bandwidth  (%d tokens)\n",
+                step_tps, step_tps * wbytes / 1e9, bandwidth > 0 ? 100 * step_tps * wbytes / bandwidth : 0.0, steps);
+    const double seq_tps = prefill_rate(m, seq, 3, 1, rng);
+    std::printf("prefill T=%-5d %10.1f tokens/s  %7.1f TFLOP/s = %5.1f%% of dense fp16\n", seq, seq_tps,
+                seq_tps * flops / 1e12, peak > 0 ? 100 * seq_tps * flops / peak : 0.0);
+  }
+  for (int B : batches) {
+    const double tps = batch_rate(m, B, rng);
+    std::printf("batch   B=%-4d  %10.1f tokens/s aggregate, %8.1f per stream\n", B, tps, tps / B);
+  }
   return 0;
 }
 

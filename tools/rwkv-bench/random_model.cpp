@@ -1,90 +1,105 @@
 #include "random_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "half.h"
 #include "rwkv/error.h"
 
 namespace rwkv::bench {
 
-Shape shape_by_name(const std::string& name) {
-  static const Shape kShapes[] = {
-      {"rwkv4-169m", "rwkv4", 768, 12, 50277},  {"rwkv4-430m", "rwkv4", 1024, 24, 50277},
-      {"rwkv4-1.5b", "rwkv4", 2048, 24, 50277}, {"rwkv4-3b", "rwkv4", 2560, 32, 50277},
-      {"rwkv4-7b", "rwkv4", 4096, 32, 50277},
-  };
-  for (const Shape& s : kShapes)
-    if (s.name == name) return s;
-  std::string known;
-  for (const Shape& s : kShapes) known += " " + s.name;
-  throw Error("unknown shape '" + name + "' (known:" + known + ")");
-}
-
 namespace {
 
-struct Rng {
-  uint64_t s;
-  float uniform() {  // [-1, 1)
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return float(int64_t(s >> 40) - (int64_t(1) << 23)) / float(1 << 23);
-  }
+const Shape kShapes[] = {
+    {"rwkv4-169m", "rwkv4", 768, 12, 50277},  {"rwkv4-430m", "rwkv4", 1024, 24, 50277},
+    {"rwkv4-1.5b", "rwkv4", 2048, 24, 50277}, {"rwkv4-3b", "rwkv4", 2560, 32, 50277},
+    {"rwkv4-7b", "rwkv4", 4096, 32, 50277},   {"rwkv7-0.1b", "rwkv7", 768, 12, 65536},
+    {"rwkv7-1.5b", "rwkv7", 2048, 24, 65536}, {"rwkv7-7.2b", "rwkv7", 4096, 32, 65536},
 };
+
+constexpr int kHeadSize = 64;  // every released RWKV-7
+
+// RWKV-7's low-rank sizes as BlinkDL's training code suggests them:
+// max(32, round(f(C) / 32) * 32), f = 1.8 sqrt(C) (decay, a), 1.3 sqrt(C) (value), 0.6 C^0.8 (gate).
+int lora_rank(double f) { return std::max(32, int(std::lround(f / 32)) * 32); }
+
+// A counter-based generator (splitmix64 of seed and index), so a tensor fills in parallel
+// and the same values come out whatever the thread count.
+float uniform(uint64_t seed, uint64_t i) {  // [-1, 1)
+  uint64_t z = seed + (i + 1) * 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return float(int64_t(z >> 40) - (int64_t(1) << 23)) / float(1 << 23);
+}
+
+template <class Fn>
+void parallel(size_t n, const Fn& fn) {
+  const size_t threads = std::max<size_t>(1, std::min<size_t>(std::thread::hardware_concurrency(), n / (1 << 20) + 1));
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < threads; t++)
+    pool.emplace_back([&, t] { fn(n * t / threads, n * (t + 1) / threads); });
+  for (auto& th : pool) th.join();
+}
 
 class Builder {
  public:
-  Builder(TensorMap& m, DType dtype, uint64_t seed) : m_(m), dtype_(dtype), rng_{seed * 0x9e3779b97f4a7c15ull + 1} {}
+  Builder(TensorMap& m, DType dtype, uint64_t seed) : m_(m), dtype_(dtype), seed_(seed * 0x2545f4914f6cdd1dull) {}
 
-  void matrix(const std::string& name, int rows, int cols) {
+  // Values uniform in [-1, 1) / sqrt(cols): unit-scale outputs for unit-scale inputs.
+  void matrix(const std::string& name, std::vector<int64_t> shape) {
     Tensor t;
     t.name = name;
     t.dtype = dtype_;
-    t.shape = {rows, cols};
-    const size_t n = size_t(rows) * size_t(cols);
+    t.shape = std::move(shape);
+    const size_t n = size_t(t.numel());
     t.nbytes = dtype_bytes(dtype_, n);
     uint8_t* p = m_.allocate(t.nbytes);
-    const float scale = 1.0f / std::sqrt(float(cols));
-    for (size_t i = 0; i < n; i++) {
-      const float v = rng_.uniform() * scale;
-      if (dtype_ == DType::F32) std::memcpy(p + 4 * i, &v, 4);
-      else {
-        const uint16_t h = dtype_ == DType::F16 ? float_to_half(v) : float_to_bf16(v);
-        std::memcpy(p + 2 * i, &h, 2);
+    const float scale = 1.0f / std::sqrt(float(t.shape.back()));
+    const uint64_t seed = next_seed();
+    const DType d = dtype_;
+    parallel(n, [&](size_t a, size_t b) {
+      for (size_t i = a; i < b; i++) {
+        const float v = uniform(seed, i) * scale;
+        if (d == DType::F32) std::memcpy(p + 4 * i, &v, 4);
+        else {
+          const uint16_t h = d == DType::F16 ? float_to_half(v) : float_to_bf16(v);
+          std::memcpy(p + 2 * i, &h, 2);
+        }
       }
-    }
+    });
     t.data = p;
     m_.add(std::move(t));
   }
+  void matrix(const std::string& name, int rows, int cols) { matrix(name, {rows, cols}); }
 
-  // Values uniform in [lo, hi).
-  void vec(const std::string& name, int n, float lo, float hi) {
+  // Values uniform in [lo, hi), fp32.
+  void vec(const std::string& name, std::vector<int64_t> shape, float lo, float hi) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
     std::vector<float> v(static_cast<size_t>(n));
-    for (float& x : v) x = lo + (hi - lo) * 0.5f * (rng_.uniform() + 1.0f);
-    m_.put_f32(name, {n}, std::move(v));
+    const uint64_t seed = next_seed();
+    for (size_t i = 0; i < v.size(); i++) v[i] = lo + (hi - lo) * 0.5f * (uniform(seed, i) + 1.0f);
+    m_.put_f32(name, std::move(shape), std::move(v));
   }
+  void vec(const std::string& name, int n, float lo, float hi) { vec(name, std::vector<int64_t>{n}, lo, hi); }
   void ln(const std::string& prefix, int n) {
     vec(prefix + ".weight", n, 0.9f, 1.1f);
     vec(prefix + ".bias", n, -0.05f, 0.05f);
   }
 
  private:
+  uint64_t next_seed() { return seed_ += 0x632be59bd9b4e019ull; }
   TensorMap& m_;
   DType dtype_;
-  Rng rng_;
+  uint64_t seed_;
 };
 
-}  // namespace
-
-TensorMap random_model(const Shape& s, DType dtype, uint64_t seed) {
-  if (s.arch != "rwkv4") throw Error("random models of " + s.arch + " are not available");
-  TensorMap m;
-  m.format = "random";
-  Builder b(m, dtype, seed);
+void rwkv4_layers(Builder& b, const Shape& s) {
   const int C = s.n_embd, F = 4 * C;
-  b.matrix("emb.weight", s.n_vocab, C);
-  b.ln("blocks.0.ln0", C);
   for (int l = 0; l < s.n_layer; l++) {
     const std::string p = "blocks." + std::to_string(l) + ".";
     b.ln(p + "ln1", C);
@@ -99,6 +114,66 @@ TensorMap random_model(const Shape& s, DType dtype, uint64_t seed) {
     b.matrix(p + "ffn.key.weight", F, C);
     b.matrix(p + "ffn.value.weight", C, F);
   }
+}
+
+// REFERENCE.md, RWKV-7: x_* , w0, a0, v0, k_k, k_a [1,1,C]; w1 [C,Dw], w2 [Dw,C] (a, v, g
+// alike); r_k [H,N]; v0/v1/v2 absent in layer 0.
+void rwkv7_layers(Builder& b, const Shape& s) {
+  const int C = s.n_embd, F = 4 * C, H = C / kHeadSize;
+  const double root = std::sqrt(double(C));
+  const int d_decay = lora_rank(1.8 * root), d_a = lora_rank(1.8 * root), d_v = lora_rank(1.3 * root),
+            d_gate = lora_rank(0.6 * std::pow(double(C), 0.8));
+  const std::vector<int64_t> vec3 = {1, 1, C};
+  for (int l = 0; l < s.n_layer; l++) {
+    const std::string p = "blocks." + std::to_string(l) + ".";
+    b.ln(p + "ln1", C);
+    b.ln(p + "ln2", C);
+    for (const char* n : {"att.x_r", "att.x_w", "att.x_k", "att.x_v", "att.x_a", "att.x_g", "ffn.x_k"})
+      b.vec(p + n, vec3, 0.0f, 1.0f);
+    b.vec(p + "att.w0", vec3, -2.0f, 0.5f);
+    b.vec(p + "att.a0", vec3, -1.0f, 1.0f);
+    b.vec(p + "att.k_k", vec3, 0.5f, 1.0f);
+    b.vec(p + "att.k_a", vec3, 0.5f, 1.5f);
+    b.vec(p + "att.r_k", {H, kHeadSize}, -0.5f, 0.5f);
+    b.ln(p + "att.ln_x", C);
+    const std::pair<const char*, int> loras[] = {{"w", d_decay}, {"a", d_a}, {"v", d_v}, {"g", d_gate}};
+    for (const auto& [x, d] : loras) {
+      if (l == 0 && x[0] == 'v') continue;
+      b.matrix(p + "att." + x + "1", C, d);
+      b.matrix(p + "att." + x + "2", d, C);
+    }
+    if (l > 0) b.vec(p + "att.v0", vec3, -1.0f, 1.0f);
+    for (const char* n : {"att.key.weight", "att.value.weight", "att.receptance.weight", "att.output.weight"})
+      b.matrix(p + n, C, C);
+    b.matrix(p + "ffn.key.weight", F, C);
+    b.matrix(p + "ffn.value.weight", C, F);
+  }
+}
+
+}  // namespace
+
+Shape shape_by_name(const std::string& name) {
+  for (const Shape& s : kShapes)
+    if (s.name == name) return s;
+  throw Error("unknown shape '" + name + "' (known: " + shape_names() + ")");
+}
+
+std::string shape_names() {
+  std::string known;
+  for (const Shape& s : kShapes) known += (known.empty() ? "" : " ") + s.name;
+  return known;
+}
+
+TensorMap random_model(const Shape& s, DType dtype, uint64_t seed) {
+  TensorMap m;
+  m.format = "random";
+  Builder b(m, dtype, seed);
+  const int C = s.n_embd;
+  b.matrix("emb.weight", s.n_vocab, C);
+  b.ln("blocks.0.ln0", C);
+  if (s.arch == "rwkv4") rwkv4_layers(b, s);
+  else if (s.arch == "rwkv7") rwkv7_layers(b, s);
+  else throw Error("random models of " + s.arch + " are not available");
   b.ln("ln_out", C);
   b.matrix("head.weight", s.n_vocab, C);
   return m;

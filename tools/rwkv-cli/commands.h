@@ -13,5 +13,8 @@ struct Command {
 
 int cmd_info(const std::vector<std::string>& args);
 int cmd_logits(const std::vector<std::string>& args);
+int cmd_tokenize(const std::vector<std::string>& args);
+int cmd_generate(const std::vector<std::string>& args);
+int cmd_score(const std::vector<std::string>& args);
 
 }  // namespace rwkv::cli

@@ -14,6 +14,14 @@ const rwkv::cli::Command kCommands[] = {
     {"info", "info --model PATH", rwkv::cli::cmd_info},
     {"logits", "logits --model PATH --tokens 1,2,3 [--mode step|sequence] [--device cpu] [--threads N]",
      rwkv::cli::cmd_logits},
+    {"tokenize", "tokenize --tokenizer PATH|bytes [--model PATH] [--text TEXT] [--chunk-bytes N]  (text from stdin)",
+     rwkv::cli::cmd_tokenize},
+    {"generate",
+     "generate --model PATH [--tokenizer PATH|auto] --prompt TEXT [--max-tokens N] [--temperature T] [--top-p P] "
+     "[--top-k K] [--presence-penalty X] [--frequency-penalty X] [--seed S] [--stop TEXT] [--chunk-bytes N] [--threads N]",
+     rwkv::cli::cmd_generate},
+    {"score", "score --model PATH [--tokenizer PATH|auto] [--context TEXT] [--text TEXT] [--chunk-bytes N] [--threads N]  (text from stdin)",
+     rwkv::cli::cmd_score},
 };
 
 int usage(FILE* f) {

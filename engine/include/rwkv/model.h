@@ -14,6 +14,8 @@ namespace rwkv {
 
 struct LoadOptions {
   int threads = 0;            // CPU worker threads; 0 = all cores
+  // "cpu", "cuda" (GPU 0), "cuda:N", or "auto": the first GPU when one is present (and the
+  // model runs there), else the CPU, saying so on stderr.
   std::string device = "cpu";
   float groupnorm_eps = 0;    // 0 = the model's default (see ModelInfo::groupnorm_eps)
 };
@@ -22,6 +24,19 @@ struct LoadOptions {
 enum class Logits { None, Last, All };
 
 class Runner;
+
+// A fixed number of states kept where the model computes (GPU memory for a CUDA model, host
+// memory for the CPU), for streams fed token after token: Model::eval_batch on it moves no
+// state between host and device, where the State overloads copy each state in and out on
+// every call. Slots start as the initial state; load() and store() copy a State in and
+// out. Made by Model::new_state_batch; must not outlive the model; one caller at a time.
+class StateBatch {
+ public:
+  virtual ~StateBatch() = default;
+  virtual size_t size() const = 0;
+  virtual void load(size_t slot, const State& state) = 0;
+  virtual void store(size_t slot, State& state) const = 0;  // tokens_seen too
+};
 
 class Model {
  public:
@@ -33,8 +48,16 @@ class Model {
   const ModelInfo& info() const { return info_; }
   const TensorMap& tensors() const { return tensors_; }
   int threads() const;
+  // Where the model runs: "cpu" or "cuda:N".
+  const std::string& device() const { return device_; }
 
   State new_state() const;
+  // The initial state of a state-tuned RWKV-5/6/7 model: reads a state file (a BlinkDL .pth,
+  // or any checkpoint format) holding blocks.<l>.att.time_state [H, N, N] for every layer, as
+  // RWKV state tuning saves them (each the transpose of the S layout state.h documents); the
+  // token-shift vectors start at zero. Keep the result and fork() it for each new stream.
+  // Throws naming the file and the tensor that is missing or mis-shaped.
+  State load_initial_state(const std::string& path) const;
 
   // A hash of the weights (names, shapes, dtypes and sampled bytes of every tensor), so a
   // saved state can name the model it belongs to. Computed once, on first use.
@@ -45,11 +68,26 @@ class Model {
   void eval(State& state, std::span<const uint32_t> tokens, float* logits,
             Logits which = Logits::Last) const;
 
+  // Feeds T = tokens.size() / states.size() tokens to each of the states (tokens state-major:
+  // T for states[0], then T for states[1], ...); logits, unless null, receives the last
+  // token's n_vocab logits for each state. With T = 1 this is step mode for many streams:
+  // the GPU runs them as one batch; the CPU feeds them one after another. Each state must
+  // appear once.
+  void eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) const;
+
+  // n initial states held where the model computes (see StateBatch).
+  std::unique_ptr<StateBatch> new_state_batch(size_t n) const;
+  // As above for the listed slots of `batch` (every slot, in order, when `slots` is empty):
+  // T = tokens.size() / slots tokens each, logits for each slot's last token.
+  void eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+                  std::span<const size_t> slots = {}) const;
+
  private:
   Model() = default;
   ModelInfo info_;
   TensorMap tensors_;
   std::unique_ptr<Runner> runner_;
+  std::string device_ = "cpu";
   mutable std::once_flag fingerprint_once_;
   mutable uint64_t fingerprint_ = 0;
 };

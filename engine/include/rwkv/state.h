@@ -21,7 +21,9 @@ struct ModelInfo {
 };
 
 // Per layer, floats: v4: att_x, aa, bb, pp, ffn_x (C each);
-// v5/v6/v7: att_x (C), ffn_x (C), S (H*N*N, per head row-major).
+// v5/v6/v7: att_x (C), ffn_x (C), S (H*N*N): per head an N x N row-major matrix S[h][i][j],
+// i the key and j the value channel for v5/v6, i the value and j the key channel for v7 (as
+// BlinkDL's inference code holds them; state-tuned time_state tensors are their transpose).
 size_t state_floats_per_layer(const ModelInfo& info);
 
 class State {

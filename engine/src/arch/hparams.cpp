@@ -39,10 +39,15 @@ ModelInfo detect_model(const TensorMap& m, const LoadOptions& opts) {
     case Arch::V4: break;
     case Arch::V5_1: heads_from("blocks.0.att.time_decay", false); break;
     case Arch::V5_2:
+      // Gated with one decay and bonus per head (ChatRWKV's "5.1"): [H] tensors.
+      if (m.get("blocks.0.att.time_faaaa").numel() == C) heads_from("blocks.0.att.time_faaaa", true);
+      else heads_from("blocks.0.att.time_decay", false);
+      break;
     case Arch::V6: heads_from("blocks.0.att.time_faaaa", true); break;
     case Arch::V7: heads_from("blocks.0.att.r_k", true); break;
   }
-  // rwkv.cpp's v5 graphs (and the tiny files made with them) use 1e-5; BlinkDL uses 64e-5.
+  // rwkv.cpp's v5 graph uses 1e-5 (its tiny v5 files only match with it); its v6 and v7
+  // graphs use 64e-5, as BlinkDL does for every version.
   info.groupnorm_eps = (info.arch == Arch::V5_1 || info.arch == Arch::V5_2) && m.format == "rwkv.cpp" ? 1e-5f : 64e-5f;
   if (opts.groupnorm_eps > 0) info.groupnorm_eps = opts.groupnorm_eps;
   return info;

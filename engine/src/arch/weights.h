@@ -17,6 +17,13 @@ class WeightBinder {
   cpu::Matrix matrix(const std::string& name, int rows, int cols);
   // n values whatever the shape (BlinkDL stores [1,1,C], others [C]).
   std::vector<float> vec(const std::string& name, size_t n);
+  // The transpose of a [cols, rows] tensor as an fp32 [rows, cols] matrix: low-rank factors
+  // are stored [in, out], matmul wants [out, in]. With count > 1 the tensor is
+  // [count, cols, rows] and each leading index gives one matrix.
+  cpu::Matrix transposed(const std::string& name, int rows, int cols);
+  std::vector<cpu::Matrix> transposed(const std::string& name, int count, int rows, int cols);
+  // A tensor's shape, for sizes the model info does not fix (e.g. low-rank dimensions).
+  const std::vector<int64_t>& shape(const std::string& name) const { return m_.get(name).shape; }
 
  private:
   TensorMap& m_;

@@ -63,9 +63,12 @@ std::unique_ptr<Runner> make_cpu_runner(const ModelInfo& info, TensorMap& tensor
                                         const LoadOptions& opts) {
   switch (info.arch) {
     case Arch::V4: return cpu::make_v4(info, tensors, opts);
-    default: break;
+    case Arch::V5_1:
+    case Arch::V5_2: return cpu::make_v5(info, tensors, opts);
+    case Arch::V6: return cpu::make_v6(info, tensors, opts);
+    case Arch::V7: return cpu::make_v7(info, tensors, opts);
   }
-  throw Error(std::string(arch_name(info.arch)) + " is not supported by the CPU backend yet");
+  throw Error("unknown architecture " + std::to_string(int(info.arch)));
 }
 
 }  // namespace rwkv

@@ -35,5 +35,9 @@ class CpuRunner : public Runner {
 };
 
 std::unique_ptr<Runner> make_v4(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts);
+// RWKV-5.1 and 5.2.
+std::unique_ptr<Runner> make_v5(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts);
+std::unique_ptr<Runner> make_v6(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts);
+std::unique_ptr<Runner> make_v7(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts);
 
 }  // namespace rwkv::cpu

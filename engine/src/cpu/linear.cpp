@@ -5,6 +5,10 @@
 namespace rwkv::cpu {
 
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int T, float* y) {
+  matmul(pool, w, x, size_t(w.cols), T, y, size_t(w.rows));
+}
+
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t ldx, int T, float* y, size_t ldy) {
   const RowsFn fn = matmul_kernels().rows[int(w.type)];
   const size_t k = size_t(w.cols);
   // Small products are not worth waking the workers for.
@@ -15,7 +19,7 @@ void matmul(ThreadPool& pool, const Matrix& w, const float* x, int T, float* y) 
   const int n = (w.rows + chunk - 1) / chunk;
   auto body = [&](int i) {
     const int o0 = i * chunk, o1 = std::min(w.rows, o0 + chunk);
-    fn(w.data, k, o0, o1, x, k, T, y, size_t(w.rows));
+    fn(w.data, k, o0, o1, x, ldx, T, y, ldy);
   };
   if (threads == 1) {
     for (int i = 0; i < n; i++) body(i);

@@ -15,5 +15,7 @@ struct Matrix {
 
 // y[t*rows + o] = sum_k W[o][k] x[t*cols + k]
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int T, float* y);
+// Strided rows: y[t*ldy + o] = sum_k W[o][k] x[t*ldx + k] (e.g. one slice of a wider product).
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t ldx, int T, float* y, size_t ldy);
 
 }  // namespace rwkv::cpu

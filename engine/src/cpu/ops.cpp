@@ -1,5 +1,6 @@
 #include "cpu/ops.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace rwkv::cpu {
@@ -44,6 +45,33 @@ void shift_mix(const float* x, float* carry, int T, int C, const float* const* m
     }
   }
   std::memcpy(carry, x + size_t(T - 1) * C, size_t(C) * sizeof(float));
+}
+
+void shift_delta(const float* x, float* carry, int T, int C, float* dx) {
+  for (int t = 0; t < T; t++) {
+    const float* xr = x + size_t(t) * C;
+    const float* prev = t ? xr - C : carry;
+    float* o = dx + size_t(t) * C;
+    for (int i = 0; i < C; i++) o[i] = prev[i] - xr[i];
+  }
+  std::memcpy(carry, x + size_t(T - 1) * C, size_t(C) * sizeof(float));
+}
+
+void lerp(const float* x, const float* dx, const float* m, int T, int C, float* out) {
+  for (int t = 0; t < T; t++) {
+    const size_t o = size_t(t) * C;
+    for (int i = 0; i < C; i++) out[o + i] = x[o + i] + dx[o + i] * m[i];
+  }
+}
+
+void l2_normalize_groups(float* x, int T, int C, int N, float eps) {
+  for (size_t g = 0; g < size_t(T) * size_t(C / N); g++) {
+    float* p = x + g * size_t(N);
+    float ss = 0;
+    for (int i = 0; i < N; i++) ss += p[i] * p[i];
+    const float scale = 1.0f / std::max(std::sqrt(ss), eps);
+    for (int i = 0; i < N; i++) p[i] *= scale;
+  }
 }
 
 }  // namespace rwkv::cpu

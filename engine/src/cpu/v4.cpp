@@ -1,7 +1,9 @@
 // RWKV-4 (the paper's architecture) on the CPU: projections as matrix products over the
 // chunk, the wkv recurrence scanned over it channel by channel (REFERENCE.md, RWKV-4).
+#include <algorithm>
 #include <cmath>
 
+#include "cpu/channel_mix.h"
 #include "cpu/cpu_runner.h"
 #include "cpu/ops.h"
 
@@ -12,15 +14,14 @@ namespace {
 struct V4Layer {
   std::vector<float> ln1_w, ln1_b, ln2_w, ln2_b;
   std::vector<float> att_mk, att_mv, att_mr, decay /* -exp(time_decay) */, first;
-  std::vector<float> ffn_mk, ffn_mr;
-  Matrix key, value, receptance, output, ffn_key, ffn_value, ffn_receptance;
+  Matrix key, value, receptance, output;
 };
 
 class V4 final : public CpuRunner {
  public:
   V4(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts) : CpuRunner(info, tensors, opts) {
     WeightBinder b(tensors);
-    const int C = info.n_embd, F = info.n_ffn;
+    const int C = info.n_embd;
     for (int l = 0; l < info.n_layer; l++) {
       auto n = [&](const char* s) { return layer_name(l, s); };
       V4Layer w;
@@ -34,27 +35,26 @@ class V4 final : public CpuRunner {
       w.decay = b.vec(n("att.time_decay"), C);
       for (float& d : w.decay) d = -std::exp(d);
       w.first = b.vec(n("att.time_first"), C);
-      w.ffn_mk = b.vec(n("ffn.time_mix_k"), C);
-      w.ffn_mr = b.vec(n("ffn.time_mix_r"), C);
       w.key = b.matrix(n("att.key.weight"), C, C);
       w.value = b.matrix(n("att.value.weight"), C, C);
       w.receptance = b.matrix(n("att.receptance.weight"), C, C);
       w.output = b.matrix(n("att.output.weight"), C, C);
-      w.ffn_key = b.matrix(n("ffn.key.weight"), F, C);
-      w.ffn_value = b.matrix(n("ffn.value.weight"), C, F);
-      w.ffn_receptance = b.matrix(n("ffn.receptance.weight"), C, C);
       layers_.push_back(std::move(w));
+      ffn_.emplace_back(b, info, l);
     }
   }
 
  protected:
-  size_t scratch_per_token() const override { return size_t(info_.n_embd) * 7 + size_t(info_.n_ffn); }
+  size_t scratch_per_token() const override {
+    // xx, then the time mix's six rows or the channel mix's scratch.
+    return size_t(info_.n_embd) + std::max(size_t(info_.n_embd) * 6, ChannelMix::scratch_per_token(info_));
+  }
 
   void layers(State& st, float* x, int T, float* s) override {
     const int C = info_.n_embd;
     const size_t TC = size_t(T) * C;
     float *xx = s, *xk = xx + TC, *xv = xk + TC, *xr = xv + TC, *k = xr + TC, *v = k + TC,
-          *r = v + TC, *hidden = r + TC;
+          *r = v + TC;
     for (int l = 0; l < info_.n_layer; l++) {
       const V4Layer& w = layers_[size_t(l)];
       float* S = st.layer(l).data();
@@ -97,25 +97,13 @@ class V4 final : public CpuRunner {
 
       // Channel mixing.
       layer_norm(x, xx, T, C, w.ln2_w.data(), w.ln2_b.data());
-      {
-        const float* mix[2] = {w.ffn_mk.data(), w.ffn_mr.data()};
-        float* out[2] = {xk, xr};
-        shift_mix(xx, ffn_x, T, C, mix, out, 2);
-      }
-      matmul(pool_, w.ffn_key, xk, T, hidden);
-      const size_t TF = size_t(T) * size_t(info_.n_ffn);
-      for (size_t i = 0; i < TF; i++) {
-        const float h = std::max(hidden[i], 0.0f);
-        hidden[i] = h * h;
-      }
-      matmul(pool_, w.ffn_value, hidden, T, v);
-      matmul(pool_, w.ffn_receptance, xr, T, r);
-      for (size_t i = 0; i < TC; i++) x[i] += sigmoid(r[i]) * v[i];
+      ffn_[size_t(l)].run(pool_, xx, ffn_x, T, x, xk);
     }
   }
 
  private:
   std::vector<V4Layer> layers_;
+  std::vector<ChannelMix> ffn_;
 };
 
 }  // namespace

@@ -23,11 +23,11 @@ TensorMap load_checkpoint(const std::string& path) {
   const std::string fmt = detect_format(path);
   TensorMap m;
   if (fmt == "rwkv.cpp") m = load_rwkvcpp(path);
-  else throw Error("'" + path + "': " + fmt + " files are not supported by this build");
+  else if (fmt == "pth") m = load_pth(path);
+  else if (fmt == "safetensors") m = load_safetensors(path);
+  else m = load_gguf(path);
   canonicalize(m);
   return m;
 }
-
-void canonicalize(TensorMap&) {}
 
 }  // namespace rwkv

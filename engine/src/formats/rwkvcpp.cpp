@@ -1,5 +1,6 @@
 // rwkv.cpp model files: a ggmf header, then tensor records until EOF (REFERENCE.md).
-// The converter transformed some tensors; they are turned back into BlinkDL's values here.
+// The converter transformed some tensors; they are turned back into BlinkDL's values and
+// shapes here.
 #include <cmath>
 #include <cstring>
 
@@ -27,14 +28,27 @@ DType rwkvcpp_dtype(int32_t t, ByteReader& r) {
   }
 }
 
-void undo_converter(TensorMap& m) {
+// Gives a tensor the converter squeezed its BlinkDL shape back (the values are unchanged).
+void reshape(TensorMap& m, const std::string& name, std::vector<int64_t> shape) {
+  if (m.has(name)) squeeze_to(m, name, std::move(shape));
+}
+
+void undo_converter(TensorMap& m, int64_t C) {
   const bool v7 = m.has("blocks.0.att.r_k");
   const bool v6 = m.has("blocks.0.att.time_maa_x");
-  const bool v5 = !v6 && m.has("blocks.0.att.ln_x.weight");
+  const bool v5 = !v7 && !v6 && m.has("blocks.0.att.ln_x.weight");
   const bool v51 = v5 && !m.has("blocks.0.att.gate.weight");
+  // Heads from the converter's [H, N, 1] / [H, 1, 1] decay.
+  const Tensor* td = m.find("blocks.0.att.time_decay");
+  const int64_t H = (v5 || v6) && td && td->shape.size() == 3 ? td->shape[0] : 0;
   for (int l = 0;; l++) {
-    const std::string p = "blocks." + std::to_string(l) + ".att.";
-    if (!m.has("blocks." + std::to_string(l) + ".ln1.weight")) break;
+    const std::string b = "blocks." + std::to_string(l) + ".", p = b + "att.";
+    if (!m.has(b + "ln1.weight")) break;
+    for (const char* n : {"att.time_mix_k", "att.time_mix_v", "att.time_mix_r", "att.time_mix_g",
+                          "ffn.time_mix_k", "ffn.time_mix_r", "att.time_maa_x", "att.time_maa_w",
+                          "att.time_maa_k", "att.time_maa_v", "att.time_maa_r", "att.time_maa_g",
+                          "ffn.time_maa_k", "ffn.time_maa_r"})
+      reshape(m, b + n, {1, 1, C});
     if (v7) {
       for (const char* n : {"w1", "w2", "a1", "a2", "v1", "v2", "g1", "g2"})
         if (m.has(p + n)) transpose_matrix(m, p + n);
@@ -43,11 +57,20 @@ void undo_converter(TensorMap& m) {
       for (const char* n : {"time_maa_w1", "time_decay_w1", "time_decay_w2"})
         if (m.has(p + n)) transpose_matrix(m, p + n);
       if (m.has(p + "time_maa_w2")) transpose_matrix(m, p + "time_maa_w2");
+      reshape(m, p + "time_decay", {1, 1, C});
+      if (H > 0) reshape(m, p + "time_faaaa", {H, C / H});
     } else if (v5) {
       if (m.has(p + "time_decay"))
         map_values(m, p + "time_decay", [](float x) { return std::log(-std::log(x)); });
       if (v51 && m.has(p + "time_first"))
         map_values(m, p + "time_first", [](float x) { return std::log(x); });
+      if (H > 0 && v51) {
+        reshape(m, p + "time_decay", {H});
+        reshape(m, p + "time_first", {H});
+      } else if (H > 0) {
+        reshape(m, p + "time_decay", {H, C / H});
+        reshape(m, p + "time_faaaa", {H, C / H});
+      }
     } else if (m.has(p + "time_decay")) {
       map_values(m, p + "time_decay", [](float x) { return std::log(-x); });
     }
@@ -100,7 +123,7 @@ TensorMap load_rwkvcpp(const std::string& path) {
     t.data = r.take(t.nbytes, ("data of tensor '" + t.name + "'").c_str());
     m.add(std::move(t));
   }
-  undo_converter(m);
+  undo_converter(m, int64_t(n_embd));
   return m;
 }
 

@@ -1,5 +1,9 @@
 #include "formats/transform.h"
 
+#include <cmath>
+#include <cstring>
+
+#include "half.h"
 #include "rwkv/error.h"
 
 namespace rwkv {
@@ -50,6 +54,46 @@ void squeeze_to(TensorMap& m, const std::string& name, std::vector<int64_t> shap
     throw Error("tensor '" + name + "' " + t.shape_str() + " cannot be reshaped to " + copy.shape_str());
   m.remove(name);
   m.add(std::move(copy));
+}
+
+void scale_pow2(TensorMap& m, const std::string& name, int exponent) {
+  if (exponent == 0) return;
+  Tensor t = m.get(name);
+  const float f = std::ldexp(1.0f, exponent);
+  uint8_t* dst = m.allocate(t.nbytes);
+  std::memcpy(dst, t.data, t.nbytes);
+  auto overflow = [&] { throw Error("tensor '" + name + "' overflows " + dtype_name(t.dtype) + " when scaled by " +
+                                    std::to_string(f)); };
+  auto scale16 = [&](uint8_t* p, bool bf16) {
+    uint16_t h;
+    std::memcpy(&h, p, 2);
+    const float v = bf16 ? bf16_to_float(h) : half_to_float(h);
+    h = bf16 ? float_to_bf16(v * f) : float_to_half(v * f);
+    if (std::isfinite(v) && !std::isfinite(bf16 ? bf16_to_float(h) : half_to_float(h))) overflow();
+    std::memcpy(p, &h, 2);
+  };
+  const size_t bb = dtype_block_bytes(t.dtype), blocks = t.nbytes / bb;
+  for (size_t i = 0; i < blocks; i++) {
+    uint8_t* b = dst + i * bb;
+    switch (t.dtype) {
+      case DType::F32: {
+        float v;
+        std::memcpy(&v, b, 4);
+        const float s = v * f;
+        if (std::isinf(s) && std::isfinite(v)) overflow();
+        std::memcpy(b, &s, 4);
+        break;
+      }
+      case DType::F16: scale16(b, false); break;
+      case DType::BF16: scale16(b, true); break;
+      case DType::Q4_1:
+      case DType::Q5_1: scale16(b, false); scale16(b + 2, false); break;  // d and m
+      default: scale16(b, false); break;                                  // d
+    }
+  }
+  t.data = dst;
+  m.remove(name);
+  m.add(std::move(t));
 }
 
 }  // namespace rwkv

@@ -17,5 +17,9 @@ void split_rows(TensorMap& m, const std::string& name, std::initializer_list<con
                 const std::string& prefix);
 // Gives a tensor another shape with the same element count (no data change).
 void squeeze_to(TensorMap& m, const std::string& name, std::vector<int64_t> shape);
+// Multiplies every value by 2^exponent, keeping the dtype (quantized blocks scale their
+// d and m), so large matrices are not widened to fp32. Exact unless the result overflows,
+// which is an error.
+void scale_pow2(TensorMap& m, const std::string& name, int exponent);
 
 }  // namespace rwkv

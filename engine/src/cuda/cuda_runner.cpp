@@ -1,0 +1,397 @@
+#include "cuda/cuda_runner.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "../../../kernels/cuda/elementwise.h"
+#include "../../../kernels/cuda/norm.h"
+#include "cuda/state_batch.h"
+#include "rwkv/error.h"
+
+namespace rwkv::cuda {
+
+namespace {
+
+// The products run in the checkpoint's own precision: fp32 stays fp32 (the reference),
+// bf16 stays bf16, fp16 and quantized weights run in fp16.
+ElemType operand_type_for(const TensorMap& m) {
+  switch (m.get("blocks.0.att.key.weight").dtype) {
+    case DType::F32: return ElemType::F32;
+    case DType::BF16: return ElemType::BF16;
+    default: return ElemType::F16;
+  }
+}
+
+bool graphs_from_env() {
+  const char* v = std::getenv("RWKV_CUDA_GRAPHS");
+  return !(v && std::strcmp(v, "0") == 0);
+}
+
+cudaStream_t new_stream(const Device& dev) {
+  cudaStream_t s = nullptr;
+  check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), dev, "cudaStreamCreate");
+  return s;
+}
+
+}  // namespace
+
+CudaRunner::CudaRunner(const ModelInfo& info, const TensorMap& tensors, const Device& dev)
+    : info_(info), dev_(dev), type_(operand_type_for(tensors)), stream_(new_stream(dev)), pool_(dev),
+      up_(tensors, type_, pool_), per_layer_(state_floats_per_layer(info)),
+      state_floats_(per_layer_ * size_t(info.n_layer)), use_graphs_(graphs_from_env()) {
+  try {
+    blas_ = std::make_unique<Blas>(dev_, stream_);
+    const int C = info.n_embd, V = info.n_vocab;
+    load_embedding(tensors);
+    ln_out_w_ = up_.vec("ln_out.weight", size_t(C));
+    ln_out_b_ = up_.vec("ln_out.bias", size_t(C));
+    head_ = up_.matrix("head.weight", V, C);
+    x_ = scratch_f32(size_t(C), "the residual stream");
+    tokens_dev_ = pool_.alloc_n<uint32_t>(kRows, "token ids");
+    slots_dev_ = pool_.alloc_n<uint32_t>(kMaxStreams, "slot numbers");
+    head_in_ = pool_.alloc(size_t(kMaxStreams) * size_t(C) * elem_bytes(type_), "the head's input");
+    logits_dev_ = pool_.alloc_n<float>(size_t(kMaxStreams) * size_t(V), "logits");
+    tokens_host_ = PinnedBuffer(dev_, kRows * sizeof(uint32_t), "token ids");
+    slots_host_ = PinnedBuffer(dev_, kMaxStreams * sizeof(uint32_t), "slot numbers");
+  } catch (...) {
+    blas_.reset();
+    pool_.clear();
+    cudaStreamDestroy(stream_);
+    throw;
+  }
+}
+
+CudaRunner::~CudaRunner() {
+  int previous = -1;
+  if (cudaGetDevice(&previous) != cudaSuccess) previous = -1;
+  cudaSetDevice(dev_.index);
+  cudaStreamSynchronize(stream_);
+  drop_graphs();
+  blas_.reset();
+  pool_.clear();
+  work_ = DeviceBuffer();
+  state_host_ = PinnedBuffer();
+  logits_host_ = PinnedBuffer();
+  tokens_host_ = PinnedBuffer();
+  slots_host_ = PinnedBuffer();
+  cudaStreamDestroy(stream_);
+  if (previous >= 0) cudaSetDevice(previous);
+  cudaGetLastError();
+}
+
+float* CudaRunner::scratch_f32(size_t per_row, const std::string& what) {
+  return pool_.alloc_n<float>(size_t(kRows) * per_row, what);
+}
+
+void* CudaRunner::scratch_op(size_t per_row, const std::string& what) {
+  return pool_.alloc(size_t(kRows) * per_row * elem_bytes(type_), what);
+}
+
+ChannelMix::Scratch CudaRunner::channel_mix_scratch() {
+  const size_t C = size_t(info_.n_embd), F = size_t(info_.n_ffn);
+  ChannelMix::Scratch s;
+  s.xk = scratch_op(C, "the channel mix's inputs");
+  s.xr = scratch_op(C, "the channel mix's inputs");
+  s.hidden = scratch_f32(F, "the channel mix's hidden layer");
+  s.hidden_op = scratch_op(F, "the channel mix's hidden layer");
+  s.out = scratch_f32(C, "the channel mix's output");
+  s.r = scratch_f32(C, "the channel mix's receptance");
+  return s;
+}
+
+// ln0 is applied to the whole table once: a slice of rows at a time is converted to fp32 on
+// the host, normalised on the device and stored in fp16 for 16-bit models (the values are
+// LayerNorm outputs, well inside fp16's range), fp32 otherwise.
+void CudaRunner::load_embedding(const TensorMap& tensors) {
+  const int C = info_.n_embd, V = info_.n_vocab;
+  const Tensor& emb = tensors.get("emb.weight");
+  if (emb.shape != std::vector<int64_t>{V, C})
+    throw Error("tensor 'emb.weight' has shape " + emb.shape_str() + ", expected [" + std::to_string(V) + ", " +
+                std::to_string(C) + "]");
+  emb_type_ = type_ == ElemType::F32 ? ElemType::F32 : ElemType::F16;
+  void* table = pool_.alloc(size_t(V) * size_t(C) * elem_bytes(emb_type_), "the embedding table");
+  const float* w = up_.vec("blocks.0.ln0.weight", size_t(C));
+  const float* b = up_.vec("blocks.0.ln0.bias", size_t(C));
+  const int slice = std::max(1, std::min(V, (1 << 22) / C));
+  std::vector<float> host(size_t(slice) * size_t(C));
+  DeviceBuffer raw(dev_, host.size() * sizeof(float), "the embedding table (staging)");
+  for (int r0 = 0; r0 < V; r0 += slice) {
+    const int n = std::min(slice, V - r0);
+    tensor_to_f32(emb, host.data(), uint64_t(r0) * uint64_t(C), uint64_t(n) * uint64_t(C));
+    check(cudaMemcpy(raw.get(), host.data(), size_t(n) * size_t(C) * sizeof(float), cudaMemcpyHostToDevice), dev_,
+          "uploading tensor 'emb.weight'");
+    check(layer_norm_rows(raw.as<float>(), 0, 1, n, C, w, b,
+                          static_cast<uint8_t*>(table) + size_t(r0) * size_t(C) * elem_bytes(emb_type_), emb_type_,
+                          stream_),
+          dev_, "layer_norm_rows (ln0)");
+    check(cudaStreamSynchronize(stream_), dev_, "applying ln0 to the embedding");
+  }
+  emb_ = table;
+}
+
+void CudaRunner::check_states(std::span<State* const> states) const {
+  for (const State* s : states) {
+    if (!s) throw Error("null state in a batch");
+    if (s->arch() != info_.arch || s->n_layer() != info_.n_layer || s->n_embd() != info_.n_embd ||
+        s->data().size() != state_floats_)
+      throw Error("state does not belong to this model (" + std::string(arch_name(s->arch())) + ", " +
+                  std::to_string(s->n_layer()) + " layers, n_embd " + std::to_string(s->n_embd()) + ")");
+  }
+  if (states.size() > 1) {
+    std::vector<const State*> sorted(states.begin(), states.end());
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+      throw Error("the same state appears twice in a batch");
+  }
+}
+
+void CudaRunner::check_tokens(std::span<const uint32_t> tokens) const {
+  for (uint32_t tok : tokens)
+    if (tok >= uint32_t(info_.n_vocab))
+      throw Error("token id " + std::to_string(tok) + " is out of range (n_vocab " + std::to_string(info_.n_vocab) +
+                  ")");
+}
+
+namespace {
+
+// Streams per pass for T tokens each: as many as kRows rows hold, at most kMaxStreams.
+size_t group_size(size_t T) {
+  return std::min<size_t>(CudaRunner::kMaxStreams,
+                          std::max<size_t>(1, CudaRunner::kRows / std::min<size_t>(T, CudaRunner::kRows)));
+}
+
+}  // namespace
+
+void CudaRunner::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) {
+  State* one = &state;
+  check_states({&one, 1});
+  check_tokens(tokens);
+  if (tokens.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  DeviceGuard guard(dev_.index);
+  run_states({&one, 1}, tokens, logits, which);
+}
+
+void CudaRunner::eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) {
+  if (states.empty()) return;
+  check_states(states);
+  check_tokens(tokens);
+  if (tokens.empty()) return;
+  const size_t T = tokens.size() / states.size(), V = size_t(info_.n_vocab), group = group_size(T);
+  std::lock_guard<std::mutex> lock(mu_);
+  DeviceGuard guard(dev_.index);
+  for (size_t b0 = 0; b0 < states.size(); b0 += group) {
+    const size_t n = std::min(group, states.size() - b0);
+    run_states(states.subspan(b0, n), tokens.subspan(b0 * T, n * T), logits ? logits + b0 * V : nullptr,
+               logits ? Logits::Last : Logits::None);
+  }
+}
+
+void CudaRunner::eval_batch(CudaStateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+                            std::span<const size_t> slots) {
+  const size_t n = slots.empty() ? batch.size() : slots.size();
+  check_tokens(tokens);
+  if (n == 0 || tokens.empty()) return;
+  const size_t T = tokens.size() / n, V = size_t(info_.n_vocab), group = group_size(T);
+  auto slot = [&](size_t i) { return slots.empty() ? i : slots[i]; };
+  std::lock_guard<std::mutex> lock(mu_);
+  DeviceGuard guard(dev_.index);
+  for (size_t b0 = 0; b0 < n; b0 += group) {
+    const int B = int(std::min(group, n - b0));
+    bool consecutive = true;
+    for (int b = 1; b < B; b++) consecutive = consecutive && slot(b0 + size_t(b)) == slot(b0) + size_t(b);
+    Pass p;
+    p.B = B;
+    if (consecutive) {
+      p.source = Source::InPlace;
+      p.batch = batch.slot(slot(b0));
+    } else {
+      p.source = Source::Gathered;
+      p.batch = batch.slot(0);
+      for (int b = 0; b < B; b++) slots_host_.as<uint32_t>()[b] = uint32_t(slot(b0 + size_t(b)));
+    }
+    float* out = logits ? logits + b0 * V : nullptr;
+    if (run(p, tokens.subspan(b0 * T, size_t(B) * T), out, logits ? Logits::Last : Logits::None))
+      std::memcpy(out, logits_host_.get(), size_t(B) * V * sizeof(float));
+    for (int b = 0; b < B; b++) batch.tokens_seen[slot(b0 + size_t(b))] += T;
+  }
+}
+
+// Grows what a pass of B streams needs, to a power of two (so a scheduler whose batch
+// wanders does not reallocate each time): the logits staging always, the working slots
+// unless the states are used in place, the state staging for host States. Graphs refer to
+// these buffers and are dropped when one moves.
+void CudaRunner::reserve(int B, bool work, bool staging) {
+  int cap = 1;
+  while (cap < B) cap *= 2;
+  cap = std::min(cap, kMaxStreams);
+  const std::string n = std::to_string(cap);
+  const size_t state_bytes = size_t(cap) * state_floats_ * sizeof(float);
+  if (B > logits_cap_) {
+    drop_graphs();
+    logits_host_ = PinnedBuffer();
+    logits_cap_ = 0;
+    logits_host_ = PinnedBuffer(dev_, size_t(cap) * size_t(info_.n_vocab) * sizeof(float), "staging the logits of " + n + " streams");
+    logits_cap_ = cap;
+  }
+  if (work && B > work_cap_) {
+    drop_graphs();
+    work_ = DeviceBuffer();
+    work_cap_ = 0;
+    work_ = DeviceBuffer(dev_, state_bytes, "the states of " + n + " streams");
+    work_cap_ = cap;
+  }
+  if (staging && B > staging_cap_) {
+    drop_graphs();
+    state_host_ = PinnedBuffer();
+    staging_cap_ = 0;
+    state_host_ = PinnedBuffer(dev_, state_bytes, "staging the states of " + n + " streams");
+    staging_cap_ = cap;
+  }
+}
+
+void CudaRunner::states_in(const Pass& p) {
+  const size_t bytes = size_t(p.B) * state_floats_ * sizeof(float);
+  if (p.source == Source::Staged) {
+    check(cudaMemcpyAsync(work_.get(), state_host_.get(), bytes, cudaMemcpyHostToDevice, stream_), dev_,
+          "copying states to the device");
+  } else if (p.source == Source::Gathered) {
+    check(cudaMemcpyAsync(slots_dev_, slots_host_.get(), size_t(p.B) * sizeof(uint32_t), cudaMemcpyHostToDevice, stream_),
+          dev_, "copying slot numbers to the device");
+    check(gather_states(p.batch, slots_dev_, p.B, state_floats_, work_.as<float>(), stream_), dev_, "gather_states");
+  }
+}
+
+void CudaRunner::states_out(const Pass& p) {
+  const size_t bytes = size_t(p.B) * state_floats_ * sizeof(float);
+  if (p.source == Source::Staged) {
+    check(cudaMemcpyAsync(state_host_.get(), work_.get(), bytes, cudaMemcpyDeviceToHost, stream_), dev_,
+          "copying states from the device");
+  } else if (p.source == Source::Gathered) {
+    check(scatter_states(work_.as<float>(), slots_dev_, p.B, state_floats_, p.batch, stream_), dev_, "scatter_states");
+  }
+}
+
+void CudaRunner::enqueue_forward(int B, int T) {
+  const Exec e = exec();
+  e.ok(embed_rows(emb_, emb_type_, tokens_dev_, B * T, info_.n_embd, x_, stream_), "embed_rows");
+  layers(B, T);
+}
+
+// ln_out and the head for `rows` rows of x_ (first, first + stride, ...) into logits_dev_.
+void CudaRunner::enqueue_head(int rows, size_t first, size_t stride) {
+  const int C = info_.n_embd;
+  exec().ok(layer_norm_rows(x_, first, stride, rows, C, ln_out_w_, ln_out_b_, head_in_, type_, stream_),
+            "layer_norm_rows (ln_out)");
+  blas_->gemm(head_, head_in_, size_t(C), rows, logits_dev_, size_t(info_.n_vocab));
+}
+
+void CudaRunner::enqueue_step(const Pass& p, bool logits) {
+  check(cudaMemcpyAsync(tokens_dev_, tokens_host_.get(), size_t(p.B) * sizeof(uint32_t), cudaMemcpyHostToDevice, stream_),
+        dev_, "copying token ids to the device");
+  states_in(p);
+  enqueue_forward(p.B, 1);
+  if (logits) {
+    enqueue_head(p.B, 0, 1);
+    check(cudaMemcpyAsync(logits_host_.get(), logits_dev_, size_t(p.B) * size_t(info_.n_vocab) * sizeof(float),
+                          cudaMemcpyDeviceToHost, stream_),
+          dev_, "copying logits from the device");
+  }
+  states_out(p);
+}
+
+cudaGraphExec_t CudaRunner::step_graph(const Pass& p, bool logits) {
+  const auto key = std::make_tuple(p.source == Source::Staged ? nullptr : p.batch, int(p.source), p.B, logits);
+  if (auto it = graphs_.find(key); it != graphs_.end()) return it->second;
+  check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), dev_, "cudaStreamBeginCapture");
+  cudaGraph_t graph = nullptr;
+  try {
+    enqueue_step(p, logits);
+  } catch (...) {
+    if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
+    cudaGetLastError();
+    throw;
+  }
+  check(cudaStreamEndCapture(stream_, &graph), dev_, "cudaStreamEndCapture");
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  check(e, dev_, "cudaGraphInstantiate");
+  graphs_.emplace(key, exec);
+  return exec;
+}
+
+void CudaRunner::drop_graphs() {
+  for (auto& [key, g] : graphs_) cudaGraphExecDestroy(g);
+  graphs_.clear();
+}
+
+bool CudaRunner::run(const Pass& p, std::span<const uint32_t> tokens, float* logits, Logits which) {
+  const int B = p.B;
+  const size_t T = tokens.size() / size_t(B), V = size_t(info_.n_vocab);
+  const bool want = logits && which != Logits::None;
+  reserve(B, p.source != Source::InPlace, p.source == Source::Staged);
+  state_ = p.source == Source::InPlace ? p.batch : work_.as<float>();
+  uint32_t* tok = tokens_host_.as<uint32_t>();
+
+  bool staged = want;  // else the logits went straight to `logits`
+  if (T == 1) {
+    std::copy(tokens.begin(), tokens.end(), tok);
+    if (use_graphs_) check(cudaGraphLaunch(step_graph(p, want), stream_), dev_, "cudaGraphLaunch");
+    else enqueue_step(p, want);
+  } else {
+    states_in(p);
+    const int chunk = int(std::min<size_t>(T, size_t(std::max(1, kRows / B))));
+    for (size_t t0 = 0; t0 < T; t0 += size_t(chunk)) {
+      const int n = int(std::min<size_t>(size_t(chunk), T - t0));
+      if (t0 > 0) check(cudaStreamSynchronize(stream_), dev_, "running a chunk");  // tok is free again
+      for (int b = 0; b < B; b++)
+        for (int t = 0; t < n; t++) tok[b * n + t] = tokens[size_t(b) * T + t0 + size_t(t)];
+      check(cudaMemcpyAsync(tokens_dev_, tok, size_t(B) * size_t(n) * sizeof(uint32_t), cudaMemcpyHostToDevice, stream_),
+            dev_, "copying token ids to the device");
+      enqueue_forward(B, n);
+      if (want && which == Logits::All) {  // B == 1 (batches ask for the last only)
+        staged = false;
+        for (int r0 = 0; r0 < n; r0 += kMaxStreams) {
+          const int rows = std::min(kMaxStreams, n - r0);
+          enqueue_head(rows, size_t(r0), 1);
+          // To pageable memory: returns once copied, so logits_dev_ is free for the next rows.
+          check(cudaMemcpyAsync(logits + (t0 + size_t(r0)) * V, logits_dev_, size_t(rows) * V * sizeof(float),
+                                cudaMemcpyDeviceToHost, stream_),
+                dev_, "copying logits from the device");
+        }
+      } else if (want && t0 + size_t(n) == T) {
+        enqueue_head(B, size_t(n - 1), size_t(n));
+        check(cudaMemcpyAsync(logits_host_.get(), logits_dev_, size_t(B) * V * sizeof(float), cudaMemcpyDeviceToHost,
+                              stream_),
+              dev_, "copying logits from the device");
+      }
+    }
+    states_out(p);
+  }
+  check(cudaStreamSynchronize(stream_), dev_, "running the model");
+  return staged;
+}
+
+void CudaRunner::run_states(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits,
+                            Logits which) {
+  const int B = int(states.size());
+  const size_t T = tokens.size() / states.size(), per_state = state_floats_;
+  reserve(B, true, true);
+  float* staged = state_host_.as<float>();
+  for (int b = 0; b < B; b++)
+    std::memcpy(staged + size_t(b) * per_state, states[size_t(b)]->data().data(), per_state * sizeof(float));
+  Pass p;
+  p.B = B;
+  const bool logits_staged = run(p, tokens, logits, which);
+  for (int b = 0; b < B; b++) {
+    std::memcpy(states[size_t(b)]->data().data(), staged + size_t(b) * per_state, per_state * sizeof(float));
+    states[size_t(b)]->tokens_seen += T;
+  }
+  if (logits_staged) std::memcpy(logits, logits_host_.get(), size_t(B) * size_t(info_.n_vocab) * sizeof(float));
+}
+
+}  // namespace rwkv::cuda

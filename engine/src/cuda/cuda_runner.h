@@ -1,0 +1,129 @@
+// What every architecture shares on the GPU: weights and scratch in device memory, the
+// embedding (LayerNorm ln0 applied to the whole table at load), ln_out + head for the
+// tokens whose logits are wanted, and the way work reaches the device:
+//  - A State is a host object: eval() copies the states in (through pinned staging), runs
+//    and copies them back, so a State is always current and can be forked, saved or fed to
+//    any backend. On error the host states are left as they were.
+//  - A StateBatch (state_batch.h) keeps its states in device memory: a pass works on its
+//    slots in place (all slots, in order) or gathers the listed slots into working slots
+//    and scatters them back, device to device. Nothing crosses the bus but tokens and logits.
+//  - Step mode (one token for each of B streams) is captured once per (states, B, logits
+//    wanted) as a CUDA graph -- copies in, every layer, head, copies out -- and replayed.
+//  - Sequence mode runs chunks of up to kRows rows (tokens x streams) with matrix-matrix
+//    products, each recurrence scanned over the chunk in one launch per layer.
+// Nothing is allocated per token: scratch is sized for kRows at load, the staging for the
+// widest batch seen. Calls are serialised on the model's stream.
+// RWKV_CUDA_GRAPHS=0 in the environment at load runs step mode with plain launches.
+#pragma once
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+
+#include "cuda/channel_mix.h"
+#include "cuda/exec.h"
+#include "cuda/upload.h"
+#include "runner.h"
+
+namespace rwkv::cuda {
+
+class CudaStateBatch;
+
+class CudaRunner : public Runner {
+ public:
+  static constexpr int kRows = 1024;       // rows (tokens x streams) per pass
+  static constexpr int kMaxStreams = 256;  // streams per pass, and rows per head product
+
+  CudaRunner(const ModelInfo& info, const TensorMap& tensors, const Device& dev);
+  ~CudaRunner() override;
+
+  void eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) override;
+  // T = tokens.size() / states.size() tokens for each state (state-major); logits, when not
+  // null, receive the last token's n_vocab logits for each state.
+  void eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits);
+  // The same for slots of a batch made by this runner (checked by Model::eval_batch: slots
+  // distinct and in range, tokens shared out evenly).
+  void eval_batch(CudaStateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+                  std::span<const size_t> slots);
+  int threads() const override { return 1; }
+
+  const ModelInfo& info() const { return info_; }
+  const Device& device() const { return dev_; }
+  ElemType operand_type() const { return type_; }
+  size_t state_floats() const { return state_floats_; }
+
+ protected:
+  // Enqueues every layer over x_ [B*T, C] (rows stream-major); stream b's state is at
+  // state_ + b*state_floats_.
+  virtual void layers(int B, int T) = 0;
+
+  Exec exec() const { return Exec{&dev_, stream_, blas_.get(), type_}; }
+  float* scratch_f32(size_t per_row, const std::string& what);  // kRows rows
+  void* scratch_op(size_t per_row, const std::string& what);    // kRows rows, operand type
+  ChannelMix::Scratch channel_mix_scratch();
+  // Operand-type pointer `elements` past base.
+  void* op_at(void* base, size_t elements) const {
+    return static_cast<uint8_t*>(base) + elements * elem_bytes(type_);
+  }
+  float* layer_state(int l) const { return state_ + size_t(l) * per_layer_; }
+
+  ModelInfo info_;
+  Device dev_;
+  ElemType type_;
+  cudaStream_t stream_ = nullptr;
+  std::unique_ptr<Blas> blas_;
+  DevicePool pool_;
+  Uploader up_;  // valid during construction only (it refers to the tensor map)
+  float* x_ = nullptr;
+  size_t per_layer_ = 0, state_floats_ = 0;
+  float* state_ = nullptr;  // the current pass's states
+
+ private:
+  // Where a pass finds its B states.
+  enum class Source {
+    Staged,    // host States, through state_host_ into the working slots
+    InPlace,   // consecutive slots of a batch, from `batch` on
+    Gathered,  // the slots of a batch listed in slots_host_, via the working slots
+  };
+  struct Pass {
+    Source source = Source::Staged;
+    float* batch = nullptr;
+    int B = 0;
+  };
+  // Runs T = tokens.size() / B tokens for each stream; logits as eval_batch, or every token's
+  // with Logits::All (B = 1; those go straight to `logits`). Returns whether the last
+  // logits wait in logits_host_.
+  bool run(const Pass& p, std::span<const uint32_t> tokens, float* logits, Logits which);
+  void run_states(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits, Logits which);
+  void check_states(std::span<State* const> states) const;
+  void check_tokens(std::span<const uint32_t> tokens) const;
+  void reserve(int B, bool work, bool staging);
+  void states_in(const Pass& p);
+  void states_out(const Pass& p);
+  void enqueue_step(const Pass& p, bool logits);
+  void enqueue_forward(int B, int T);
+  void enqueue_head(int rows, size_t first, size_t stride);
+  cudaGraphExec_t step_graph(const Pass& p, bool logits);
+  void drop_graphs();
+  void load_embedding(const TensorMap& tensors);
+
+  ElemType emb_type_ = ElemType::F32;
+  const void* emb_ = nullptr;  // [V, C], ln0 applied
+  float* ln_out_w_ = nullptr;
+  float* ln_out_b_ = nullptr;
+  DeviceMatrix head_;
+  uint32_t* tokens_dev_ = nullptr;
+  uint32_t* slots_dev_ = nullptr;  // [kMaxStreams]
+  void* head_in_ = nullptr;        // [kMaxStreams, C] operand type
+  float* logits_dev_ = nullptr;    // [kMaxStreams, V]
+  PinnedBuffer tokens_host_;       // [kRows]
+  PinnedBuffer slots_host_;        // [kMaxStreams]
+  int logits_cap_ = 0, work_cap_ = 0, staging_cap_ = 0;  // streams each buffer holds
+  DeviceBuffer work_;              // working slots
+  PinnedBuffer state_host_, logits_host_;
+  std::map<std::tuple<const float*, int, int, bool>, cudaGraphExec_t> graphs_;
+  bool use_graphs_ = true;
+  std::mutex mu_;
+};
+
+}  // namespace rwkv::cuda

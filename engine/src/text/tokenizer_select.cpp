@@ -1,0 +1,76 @@
+// Which tokenizer a model uses: an explicit file, one beside the model, the one inside a
+// GGUF file, or the byte tokenizer for n_vocab 256.
+#include <filesystem>
+#include <fstream>
+
+#include "rwkv/error.h"
+#include "rwkv/model.h"
+#include "rwkv/tokenizer.h"
+
+namespace rwkv {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Embedding tables are the vocabulary padded up by less than 256 rows (65530 -> 65536).
+bool fits(const Tokenizer& t, const ModelInfo& info) {
+  return t.n_vocab() <= uint32_t(info.n_vocab) && uint32_t(info.n_vocab) < t.n_vocab() + 256;
+}
+
+}  // namespace
+
+std::shared_ptr<Tokenizer> load_tokenizer(const std::string& spec) {
+  if (spec == "bytes") return make_bytes_tokenizer();
+  std::ifstream f(spec, std::ios::binary);
+  if (!f) throw Error("cannot open tokenizer '" + spec + "'");
+  char c = 0;
+  while (f.get(c) && (c == ' ' || c == '\n' || c == '\r' || c == '\t')) {}
+  if (c == '{') return load_neox_tokenizer(spec);
+  if (c >= '0' && c <= '9') return load_world_tokenizer(spec);
+  throw Error("'" + spec + "' is not a tokenizer file (an RWKV World vocabulary .txt or a tokenizer.json)");
+}
+
+std::shared_ptr<Tokenizer> tokenizer_for_model(const Model& model, const std::string& spec) {
+  const ModelInfo& info = model.info();
+  if (!spec.empty() && spec != "auto") {
+    auto t = load_tokenizer(spec);
+    if (t->n_vocab() > uint32_t(info.n_vocab))
+      throw Error("tokenizer '" + spec + "' has " + std::to_string(t->n_vocab()) +
+                  " tokens but the model only " + std::to_string(info.n_vocab));
+    return t;
+  }
+  const std::string& source = model.tensors().source;
+  if (!source.empty()) {
+    const fs::path dir = fs::path(source).parent_path();
+    for (const char* name : {"rwkv_vocab_v20230424.txt", "20B_tokenizer.json", "tokenizer.json"}) {
+      const fs::path p = dir / name;
+      std::error_code ec;
+      if (!fs::is_regular_file(p, ec)) continue;
+      if (p.extension() == ".json" && !neox_tokenizer_available()) continue;
+      auto t = load_tokenizer(p.string());
+      if (fits(*t, info)) return t;
+    }
+  }
+  if (auto t = tokenizer_from_gguf(model.tensors())) {
+    if (!fits(*t, info))
+      throw Error(source + ": its GGUF tokenizer has " + std::to_string(t->n_vocab()) +
+                  " tokens but the model " + std::to_string(info.n_vocab));
+    return t;
+  }
+  const std::string what = source.empty() ? std::string("the model") : "'" + source + "'";
+  switch (info.n_vocab) {
+    case 256: return make_bytes_tokenizer();
+    case 65536:
+      throw Error(what + " uses the RWKV World vocabulary: put rwkv_vocab_v20230424.txt beside it or pass --tokenizer PATH");
+    case 50277:
+      if (!neox_tokenizer_available())
+        throw Error(what + " uses the GPT-NeoX-20B tokenizer, which this build lacks (built without GLib or nlohmann-json)");
+      throw Error(what + " uses the GPT-NeoX-20B tokenizer: put 20B_tokenizer.json beside it or pass --tokenizer PATH");
+    default:
+      throw Error("no tokenizer found for " + what + " (n_vocab " + std::to_string(info.n_vocab) +
+                  "): pass --tokenizer PATH");
+  }
+}
+
+}  // namespace rwkv

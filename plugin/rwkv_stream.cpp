@@ -1,0 +1,209 @@
+#include "rwkv_stream.h"
+
+#include <cmath>
+#include <limits>
+
+#include "rwkv/error.h"
+#include "rwkv/session.h"
+#include "rwkv/state_file.h"
+#include "rwkv/tokenizer.h"
+
+namespace gstrwkv {
+
+namespace {
+
+// Default respond prompt: a World chat turn (REFERENCE.md, prompt formats).
+constexpr const char* kRespondPrompt = "\n\nUser: {text}\n\nAssistant:";
+constexpr const char* kClassifyPrompt = "\n\nUser: {text}\nWhich of these fits best: {labels}?\n\nAssistant:";
+// Enough to hold any text the streaming tokenizer holds back (see save()).
+constexpr size_t kTailBytes = 1 << 16;
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t\r\n"), b = s.find_last_not_of(" \t\r\n");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+
+}  // namespace
+
+// The word with the lowest total log-probability: each token counts toward the word holding
+// its first non-space byte. A word still open at the end of the input is carried into the
+// next call (words cut across buffers are judged whole).
+void Stream::least_likely_word(const std::vector<rwkv::TokenScore>& toks, bool final, Score& out) {
+  std::string best;
+  double best_lp = std::numeric_limits<double>::infinity();
+  auto close_word = [&] {
+    if (word_scored_ && !word_.empty() && word_lp_ < best_lp) {
+      best = word_;
+      best_lp = word_lp_;
+    }
+    word_.clear();
+    word_lp_ = 0;
+    word_scored_ = false;
+  };
+  for (const auto& t : toks) {
+    bool counted = false;
+    for (char c : t.bytes) {
+      if (is_space(c)) {
+        close_word();
+        continue;
+      }
+      word_ += c;
+      if (!counted && t.scored) {
+        word_lp_ += t.logprob;
+        word_scored_ = true;
+        counted = true;
+      }
+    }
+  }
+  if (final) close_word();
+  out.least_likely_word = best;
+  out.least_likely_logprob = std::isfinite(best_lp) ? best_lp : 0.0;
+}
+
+namespace {
+}  // namespace
+
+double Score::bits_per_byte() const { return bytes ? -logprob / std::log(2.0) / double(bytes) : 0.0; }
+double Totals::bits_per_byte() const { return bytes ? -logprob / std::log(2.0) / double(bytes) : 0.0; }
+
+Stream::Stream(std::shared_ptr<rwkv::Model> model, const std::string& tokenizer, const std::string&) {
+  auto tok = rwkv::tokenizer_for_model(*model, tokenizer);
+  session_ = std::make_unique<rwkv::Session>(model, tok);
+}
+
+Stream::~Stream() = default;
+
+Score Stream::score_tokens(const std::vector<rwkv::TokenScore>& toks, size_t bytes, bool final) {
+  Score s;
+  s.tokens = toks.size();
+  s.bytes = bytes;
+  for (const auto& t : toks)
+    if (t.scored) s.logprob += t.logprob;
+  least_likely_word(toks, final, s);
+  totals_.tokens += s.tokens;
+  totals_.bytes += s.bytes;
+  totals_.logprob += s.logprob;
+  return s;
+}
+
+Score Stream::ingest(const std::string& text) {
+  std::vector<rwkv::TokenScore> toks;
+  session_->ingest(text, &toks);
+  tail_ += text;
+  if (tail_.size() > 2 * kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+  return score_tokens(toks, text.size(), false);
+}
+
+Score Stream::ingest_tokens(const std::vector<uint32_t>& tokens) {
+  std::vector<rwkv::TokenScore> toks;
+  session_->ingest(std::span<const uint32_t>(tokens), &toks);
+  size_t bytes = 0;
+  for (const auto& t : toks) bytes += t.bytes.size();
+  return score_tokens(toks, bytes, false);
+}
+
+void Stream::flush() {
+  std::vector<rwkv::TokenScore> toks;
+  session_->flush(&toks);
+  tail_.clear();
+  score_tokens(toks, 0, true);
+}
+
+Answer Stream::answer(const Settings& s, const std::string& pending, const std::atomic<bool>& abort) {
+  Answer a;
+  rwkv::Session fork = session_->fork();  // the main state never sees prompts or answers
+  const std::string text = trim(pending);
+  std::string labels;
+  for (size_t i = 0; i < s.labels.size(); i++) labels += (i ? ", " : "") + s.labels[i];
+  if (s.mode == Mode::Respond || s.mode == Mode::Classify) {
+    const std::string tmpl = s.prompt.empty() ? (s.mode == Mode::Respond ? kRespondPrompt : kClassifyPrompt) : s.prompt;
+    fork.ingest(replace_all(replace_all(tmpl, "{text}", text), "{labels}", labels));
+  }
+  if (s.mode == Mode::Classify) {
+    if (s.labels.empty()) throw rwkv::Error("classify mode needs the `labels` property");
+    double best = -std::numeric_limits<double>::infinity();
+    for (const std::string& label : s.labels) {
+      const double lp = fork.score(" " + label).logprob;
+      a.labels.emplace_back(label, lp);
+      if (lp > best) {
+        best = lp;
+        a.text = label;
+      }
+    }
+    return a;
+  }
+  rwkv::GenerateParams p;
+  p.sampler = s.sampling;
+  p.max_tokens = s.max_tokens;
+  p.stop = s.stop;
+  if (p.stop.empty() && s.mode == Mode::Respond) p.stop = {"\n\n"};
+  const rwkv::GenerateResult r = fork.generate(p, [&](std::string_view) { return !abort.load(); });
+  a.aborted = r.reason == rwkv::StopReason::Callback;
+  a.text = s.mode == Mode::Respond ? trim(r.text) : r.text;
+  return a;
+}
+
+void Stream::reset() {
+  session_->reset();
+  word_.clear();
+  word_lp_ = 0;
+  word_scored_ = false;
+  tail_.clear();
+}
+
+void Stream::save(const std::string& path) {
+  const size_t held = session_->pending_bytes();
+  if (held > tail_.size()) throw rwkv::Error("held-back text longer than " + std::to_string(kTailBytes) + " bytes");
+  rwkv::save_state_file(path, session_->model(), session_->state(), tail_.substr(tail_.size() - held),
+                        session_->logits());
+}
+
+void Stream::load(const std::string& path) {
+  rwkv::SavedState saved = rwkv::load_state_file(path, session_->model());
+  session_->reset();
+  session_->set_state(std::move(saved.state), saved.logits);
+  // The held-back text goes back into the streaming tokenizer, which holds it again.
+  session_->ingest(saved.held_back);
+  tail_ = saved.held_back;
+}
+
+std::string Stream::detokenize(const std::vector<uint32_t>& tokens) const {
+  return session_->tokenizer().decode(tokens);
+}
+
+std::string Stream::vocabulary() const { return session_->tokenizer().name(); }
+
+std::string unescape(const std::string& s) {
+  std::string o;
+  for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      const char n = s[++i];
+      o += n == 'n' ? '\n' : n == 't' ? '\t' : n == 'r' ? '\r' : n;
+    } else {
+      o += s[i];
+    }
+  }
+  return o;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = s.find(',', start);
+    const std::string item = trim(s.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace gstrwkv

@@ -1,0 +1,90 @@
+// What an rwkv element does with its model, free of GStreamer: reads text into the main
+// state (scoring it on the way), and at a trigger answers on a fork of that state per the
+// element's mode. The element owns time, caps and events; this owns the session.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rwkv/model.h"
+#include "rwkv/sampler.h"
+
+namespace rwkv {
+class Session;
+struct TokenScore;
+}
+
+namespace gstrwkv {
+
+enum class Mode { Score, Continue, Respond, Classify };
+enum class Trigger { Buffer, Sentence, Interval, Silence, Eos, Manual };
+
+struct Settings {
+  Mode mode = Mode::Score;
+  std::string prompt;    // respond/classify template; {text} = text since the last trigger
+  std::string preamble;  // read into a fresh state at start
+  std::vector<std::string> labels;
+  std::vector<std::string> stop;
+  int max_tokens = 64;
+  rwkv::SamplerParams sampling;
+};
+
+// How likely a piece of input was under the state before it.
+struct Score {
+  size_t tokens = 0, bytes = 0;
+  double logprob = 0;  // nats
+  std::string least_likely_word;
+  double least_likely_logprob = 0;
+  double bits_per_byte() const;
+};
+
+struct Totals {
+  uint64_t tokens = 0, bytes = 0;
+  double logprob = 0;
+  double bits_per_byte() const;
+};
+
+struct Answer {
+  std::string text;                                   // the output
+  std::vector<std::pair<std::string, double>> labels;  // classify: every label's logprob
+  bool aborted = false;
+};
+
+class Stream {
+ public:
+  // tokenizer: a path or "auto" (resolved beside model_path, in a GGUF file, or by n_vocab).
+  Stream(std::shared_ptr<rwkv::Model> model, const std::string& tokenizer, const std::string& model_path);
+  ~Stream();
+
+  Score ingest(const std::string& text);
+  Score ingest_tokens(const std::vector<uint32_t>& tokens);
+  // Reads the text the streaming tokenizer holds back (end of stream).
+  void flush();
+  Answer answer(const Settings& s, const std::string& pending, const std::atomic<bool>& abort);
+  void reset();
+  void save(const std::string& path);
+  void load(const std::string& path);
+
+  std::string detokenize(const std::vector<uint32_t>& tokens) const;
+  std::string vocabulary() const;  // the tokenizer's name, for application/x-rwkv-tokens caps
+  Totals totals() const { return totals_; }
+
+ private:
+  Score score_tokens(const std::vector<rwkv::TokenScore>& tokens, size_t bytes, bool final);
+  void least_likely_word(const std::vector<rwkv::TokenScore>& tokens, bool final, Score& out);
+  std::unique_ptr<rwkv::Session> session_;
+  Totals totals_;
+  std::string tail_;  // the newest input text, which holds what the tokenizer holds back
+  std::string word_;  // the word being read, with its log-probability so far
+  double word_lp_ = 0;
+  bool word_scored_ = false;
+};
+
+// "a\\nb" -> "a\nb" (\\n, \\t, \\\\ escapes, for property strings from gst-launch).
+std::string unescape(const std::string& s);
+// "a,b, c" -> {"a", "b", "c"}; empty items dropped.
+std::vector<std::string> split_list(const std::string& s);
+
+}  // namespace gstrwkv

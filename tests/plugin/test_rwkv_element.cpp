@@ -1,0 +1,440 @@
+// The rwkv element under GstHarness with the tiny byte-level models: every mode, trigger,
+// event, property and signal a user relies on, and bad input.
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../engine/testing.h"
+
+namespace {
+
+std::string g_model, g_model_other;
+
+struct Run {
+  GstHarness* h;
+  GstBus* bus;
+  GstElement* rwkv;
+
+  explicit Run(const std::string& props, const char* caps = "text/x-raw,format=utf8") {
+    h = gst_harness_new_empty();
+    const std::string line = "rwkv name=r model=\"" + g_model + "\" tokenizer=bytes " + props;
+    gst_harness_add_parse(h, line.c_str());
+    rwkv = gst_bin_get_by_name(GST_BIN(h->element), "r");
+    bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus);
+    gst_harness_play(h);
+    if (caps) {
+      gst_harness_set_src_caps_str(h, caps);
+    } else {  // stream-start and segment, but no caps
+      gst_harness_push_event(h, gst_event_new_stream_start("text"));
+      GstSegment seg;
+      gst_segment_init(&seg, GST_FORMAT_TIME);
+      gst_harness_push_event(h, gst_event_new_segment(&seg));
+    }
+  }
+  ~Run() {
+    gst_harness_teardown(h);
+    gst_object_unref(rwkv);
+    gst_object_unref(bus);
+  }
+
+  GstFlowReturn push(const std::string& text, GstClockTime pts = GST_CLOCK_TIME_NONE,
+                     GstClockTime dur = GST_CLOCK_TIME_NONE) {
+    GstBuffer* b = text.empty() ? gst_buffer_new() : gst_buffer_new_memdup(text.data(), text.size());
+    GST_BUFFER_PTS(b) = pts;
+    GST_BUFFER_DURATION(b) = dur;
+    return gst_harness_push(h, b);
+  }
+  void eos() { gst_harness_push_event(h, gst_event_new_eos()); }
+
+  // Every output buffer's text so far.
+  std::vector<std::string> texts(std::vector<GstClockTime>* pts = nullptr) {
+    std::vector<std::string> out;
+    while (GstBuffer* b = gst_harness_try_pull(h)) {
+      GstMapInfo m;
+      gst_buffer_map(b, &m, GST_MAP_READ);
+      out.emplace_back(reinterpret_cast<const char*>(m.data), m.size);
+      gst_buffer_unmap(b, &m);
+      if (pts) pts->push_back(GST_BUFFER_PTS(b));
+      gst_buffer_unref(b);
+    }
+    return out;
+  }
+  // Element messages of one name, in order.
+  std::vector<GstStructure*> messages(const char* name) {
+    std::vector<GstStructure*> out;
+    while (GstMessage* msg = gst_bus_pop(bus)) {
+      const GstStructure* s = gst_message_get_structure(msg);
+      if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT && s && gst_structure_has_name(s, name))
+        out.push_back(gst_structure_copy(s));
+      else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT && s)
+        kept.push_back(gst_message_ref(msg));
+      gst_message_unref(msg);
+    }
+    // Put back other element messages for a later call.
+    for (GstMessage* k : kept) gst_bus_post(bus, k);
+    kept.clear();
+    return out;
+  }
+  int count_events(GstEventType type) {
+    int n = 0;
+    while (GstEvent* e = gst_harness_try_pull_event(h)) {
+      n += GST_EVENT_TYPE(e) == type;
+      gst_event_unref(e);
+    }
+    return n;
+  }
+  std::vector<GstMessage*> kept;
+};
+
+double summary_logprob(Run& r) {
+  auto s = r.messages("rwkv-summary");
+  double lp = NAN;
+  if (!s.empty()) gst_structure_get_double(s.back(), "logprob", &lp);
+  for (auto* x : s) gst_structure_free(x);
+  return lp;
+}
+
+const std::string kText =
+    "The quick brown fox jumps over the lazy dog. It was the best of times, it was the worst of times. "
+    "Call me Ishmael.\nSome years ago, never mind how long precisely, I thought I would sail about a little.";
+
+void test_score_mode() {
+  Run r("mode=score", nullptr);  // no caps, no timestamps: as pocketsphinx sends them
+  CHECK(r.push("Hello world.") == GST_FLOW_OK);
+  CHECK(r.push(" Goodbye.") == GST_FLOW_OK);
+  std::vector<GstClockTime> pts;
+  auto out = r.texts(&pts);
+  CHECK(out.size() == 2 && out[0] == "Hello world." && out[1] == " Goodbye.");
+  CHECK(pts.size() == 2 && GST_CLOCK_TIME_IS_VALID(pts[0]) && pts[1] >= pts[0]);
+  auto scores = r.messages("rwkv-score");
+  CHECK(scores.size() == 2);
+  for (auto* s : scores) {
+    guint tokens = 0;
+    double lp = 0, bpb = 0;
+    gst_structure_get_uint(s, "tokens", &tokens);
+    gst_structure_get_double(s, "logprob", &lp);
+    gst_structure_get_double(s, "bits-per-byte", &bpb);
+    CHECK(tokens > 0 && lp < 0 && bpb > 0);
+    CHECK(gst_structure_get_string(s, "least-likely-word") != nullptr);
+    gst_structure_free(s);
+  }
+  // Timestamps are kept when the input has them, and each buffer carries the score meta.
+  CHECK(r.push(" Again.", 10 * GST_SECOND, GST_SECOND) == GST_FLOW_OK);
+  GstBuffer* b = gst_harness_try_pull(r.h);
+  CHECK(b != nullptr);
+  if (b) {
+    CHECK(GST_BUFFER_PTS(b) == 10 * GST_SECOND);
+    GstCustomMeta* meta = gst_buffer_get_custom_meta(b, "GstRwkvScoreMeta");
+    CHECK(meta != nullptr);
+    double lp = 0;
+    if (meta) CHECK(gst_structure_get_double(gst_custom_meta_get_structure(meta), "logprob", &lp) && lp < 0);
+    gst_buffer_unref(b);
+  }
+}
+
+// The same text cut into any pieces gives the same summary.
+void test_split_invariance() {
+  std::vector<double> lps;
+  for (size_t piece : {size_t(1), size_t(7), size_t(4096)}) {
+    Run r("mode=score");
+    for (size_t i = 0; i < kText.size(); i += piece) r.push(kText.substr(i, piece));
+    r.eos();
+    lps.push_back(summary_logprob(r));
+  }
+  std::printf("summary logprob for pieces of 1, 7, 4096 bytes: %.9g %.9g %.9g\n", lps[0], lps[1], lps[2]);
+  // Equal up to the order the per-buffer sums were added in.
+  CHECK(lps[0] < 0 && std::fabs(lps[0] - lps[1]) < 1e-9 && std::fabs(lps[1] - lps[2]) < 1e-9);
+}
+
+void test_continue_and_main_state() {
+  std::vector<std::string> outs;
+  std::vector<double> lps;
+  for (int i = 0; i < 2; i++) {
+    Run r("mode=continue trigger=sentence temperature=0 max-tokens=12");
+    r.push("The quick brown fox");
+    CHECK(r.texts().empty());  // no sentence end yet
+    CHECK(r.count_events(GST_EVENT_GAP) >= 1);
+    r.push(" jumps over the lazy dog.");
+    auto t = r.texts();
+    CHECK(t.size() == 1 && !t[0].empty());
+    if (!t.empty()) outs.push_back(t[0]);
+    r.push(" Then it sleeps.");
+    r.eos();
+    CHECK(r.texts().size() == 1);
+    lps.push_back(summary_logprob(r));
+  }
+  CHECK(outs.size() == 2 && outs[0] == outs[1]);  // temperature 0 is deterministic
+  // Generation ran on forks: the main state read exactly what score mode reads.
+  Run s("mode=score");
+  s.push("The quick brown fox jumps over the lazy dog. Then it sleeps.");
+  s.eos();
+  const double score_lp = summary_logprob(s);
+  std::printf("continue-mode summary %.9g, score-mode summary %.9g\n", lps[0], score_lp);
+  CHECK(std::fabs(lps[0] - score_lp) < 1e-6);
+}
+
+void test_respond_and_classify() {
+  {
+    Run r("mode=respond trigger=buffer max-tokens=8 temperature=0 prompt=\"\\nQ: {text}\\nA:\" stop=\"\\n\"");
+    r.push("What is a fox?");
+    auto t = r.texts();
+    CHECK(t.size() == 1);
+    if (!t.empty()) CHECK(t[0].find('\n') == std::string::npos);
+  }
+  {
+    Run r("mode=classify trigger=buffer labels=\"apple,banana,cherry\"");
+    r.push("I ate a yellow fruit.");
+    auto t = r.texts();
+    CHECK(t.size() == 1 && (t[0] == "apple" || t[0] == "banana" || t[0] == "cherry"));
+    auto c = r.messages("rwkv-classify");
+    CHECK(c.size() == 1);
+    if (!c.empty()) {
+      const GValue* scores = gst_structure_get_value(c[0], "scores");
+      CHECK(scores && gst_value_list_get_size(scores) == 3);
+      gst_structure_free(c[0]);
+    }
+  }
+}
+
+void test_triggers() {
+  {
+    Run r("mode=continue trigger=buffer max-tokens=3");
+    r.push("a");
+    r.push("b");
+    CHECK(r.texts().size() == 2);
+  }
+  {
+    Run r("mode=continue trigger=eos max-tokens=3");
+    r.push("One. Two. Three.");
+    CHECK(r.texts().empty());
+    r.eos();
+    CHECK(r.texts().size() == 1);
+  }
+  {
+    // Every 5 s of stream time; output stamped with the end of the text it answers.
+    Run r("mode=continue trigger=interval interval=5000000000 max-tokens=3");
+    for (int s = 0; s < 12; s++) r.push("word ", GstClockTime(s) * GST_SECOND, GST_SECOND);
+    std::vector<GstClockTime> pts;
+    auto t = r.texts(&pts);
+    CHECK(t.size() == 2);
+    if (pts.size() == 2) CHECK(pts[0] == 5 * GST_SECOND || pts[0] == 6 * GST_SECOND);
+  }
+  {
+    Run r("mode=continue trigger=manual max-tokens=3");
+    r.push("Some text.");
+    CHECK(r.texts().empty());
+    g_signal_emit_by_name(r.rwkv, "trigger");
+    CHECK(r.texts().size() == 1);
+  }
+  {
+    // Live: after `interval` without input.
+    Run r("mode=continue trigger=silence interval=200000000 max-tokens=3");
+    r.push("Are you there");
+    CHECK(r.texts().empty());
+    std::vector<std::string> t;
+    for (int i = 0; i < 40 && t.empty(); i++) {
+      g_usleep(50000);
+      t = r.texts();
+    }
+    CHECK(t.size() == 1);
+  }
+}
+
+void test_flush_and_reset() {
+  Run a("mode=score");
+  a.push("First part. ");
+  gst_harness_push_event(a.h, gst_event_new_flush_start());
+  gst_harness_push_event(a.h, gst_event_new_flush_stop(TRUE));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  gst_harness_push_event(a.h, gst_event_new_segment(&seg));
+  a.push("Second part.");
+  a.eos();
+  Run b("mode=score");
+  b.push("First part. Second part.");
+  b.eos();
+  CHECK(summary_logprob(a) == summary_logprob(b));  // the flush kept the state
+
+  Run c("mode=score");
+  c.push("Something else entirely. ");
+  g_signal_emit_by_name(c.rwkv, "reset");
+  c.push("First part. Second part.");
+  c.eos();
+  auto scores = c.messages("rwkv-score");
+  Run d("mode=score");
+  d.push("First part. Second part.");
+  auto dscores = d.messages("rwkv-score");
+  double lc = 0, ld = 1;
+  if (scores.size() == 2 && dscores.size() == 1) {
+    gst_structure_get_double(scores[1], "logprob", &lc);
+    gst_structure_get_double(dscores[0], "logprob", &ld);
+  }
+  CHECK(lc == ld);  // after reset, the same text scores as on a fresh state
+  for (auto* s : scores) gst_structure_free(s);
+  for (auto* s : dscores) gst_structure_free(s);
+}
+
+void test_state_file(const std::string& dir) {
+  const std::string path = dir + "/stream.state";
+  const std::string first = "It was the best of times, it was the wor", second = "st of times. The end.";
+  {
+    Run r("mode=score state-file=\"" + path + "\"");
+    r.push(first);
+    r.eos();
+  }
+  CHECK(g_file_test(path.c_str(), G_FILE_TEST_EXISTS));
+  Run resumed("mode=score state-file=\"" + path + "\"");
+  resumed.push(second);
+  auto a = resumed.messages("rwkv-score");
+  Run whole("mode=score");
+  whole.push(first);
+  whole.messages("rwkv-score");
+  whole.push(second);
+  auto b = whole.messages("rwkv-score");
+  double la = 0, lb = 1;
+  if (a.size() == 1 && b.size() == 1) {
+    gst_structure_get_double(a[0], "logprob", &la);
+    gst_structure_get_double(b[0], "logprob", &lb);
+  }
+  std::printf("resumed from state file: %.9g, uninterrupted: %.9g\n", la, lb);
+  CHECK(la == lb);
+  for (auto* s : a) gst_structure_free(s);
+  for (auto* s : b) gst_structure_free(s);
+
+  // save-state / load-state signals.
+  gboolean ok = FALSE;
+  g_signal_emit_by_name(resumed.rwkv, "save-state", (dir + "/signal.state").c_str(), &ok);
+  CHECK(ok && g_file_test((dir + "/signal.state").c_str(), G_FILE_TEST_EXISTS));
+  g_signal_emit_by_name(resumed.rwkv, "load-state", (dir + "/signal.state").c_str(), &ok);
+  CHECK(ok);
+
+  // A state file of another model is refused at start with a clear error.
+  GstElement* e = gst_element_factory_make("rwkv", nullptr);
+  g_object_set(e, "model", g_model_other.c_str(), "tokenizer", "bytes", "state-file", path.c_str(), nullptr);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  CHECK(gst_element_set_state(e, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE);
+  GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  CHECK(m != nullptr);
+  if (m) {
+    GError* err = nullptr;
+    gchar* dbg = nullptr;
+    gst_message_parse_error(m, &err, &dbg);
+    CHECK(dbg && std::string(dbg).find("another model") != std::string::npos);
+    g_error_free(err);
+    g_free(dbg);
+    gst_message_unref(m);
+  }
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_object_unref(e);
+  gst_object_unref(bus);
+}
+
+void test_latency() {
+  Run r("mode=continue latency=200000000");
+  gst_harness_set_upstream_latency(r.h, 50 * GST_MSECOND);
+  GstQuery* q = gst_query_new_latency();
+  CHECK(gst_pad_peer_query(r.h->sinkpad, q));
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0;
+  gst_query_parse_latency(q, &live, &min, &max);
+  CHECK(live && min == 250 * GST_MSECOND);
+  gst_query_unref(q);
+  while (gst_bus_pop(r.bus)) {}
+  g_object_set(r.rwkv, "latency", guint64(300 * GST_MSECOND), nullptr);
+  GstMessage* m = gst_bus_pop_filtered(r.bus, GST_MESSAGE_LATENCY);
+  CHECK(m != nullptr);
+  if (m) gst_message_unref(m);
+}
+
+void test_bad_input() {
+  {
+    Run r("mode=score");
+    CHECK(r.push("valid \xff\xfe text") == GST_FLOW_OK);  // invalid UTF-8: a warning, not an error
+    CHECK(r.push("") == GST_FLOW_OK);
+    std::string big(200 * 1000, 'a');  // one large buffer (the model reads it in chunks)
+    for (size_t i = 0; i < big.size(); i += 61) big[i] = ' ';
+    CHECK(r.push(big) == GST_FLOW_OK);
+    auto t = r.texts();
+    CHECK(t.size() == 3 && t[2].size() == big.size());
+    bool warned = false;
+    while (GstMessage* m = gst_bus_pop(r.bus)) {
+      warned = warned || GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING;
+      gst_message_unref(m);
+    }
+    CHECK(warned);
+  }
+  {
+    // Tokens of the right vocabulary are read; another vocabulary is refused.
+    Run r("mode=score", "application/x-rwkv-tokens,vocabulary=bytes");
+    const uint32_t ids[] = {72, 105, 33};
+    GstBuffer* b = gst_buffer_new_memdup(ids, sizeof ids);
+    CHECK(gst_harness_push(r.h, b) == GST_FLOW_OK);
+    auto s = r.messages("rwkv-score");
+    CHECK(s.size() == 1);
+    for (auto* x : s) gst_structure_free(x);
+  }
+  {
+    Run r("mode=score", "application/x-rwkv-tokens,vocabulary=world");
+    GstMessage* m = gst_bus_pop_filtered(r.bus, GST_MESSAGE_ERROR);
+    CHECK(m != nullptr);
+    if (m) {
+      GError* err = nullptr;
+      gst_message_parse_error(m, &err, nullptr);
+      CHECK(std::string(err->message).find("vocabulary 'world'") != std::string::npos);
+      g_error_free(err);
+      gst_message_unref(m);
+    }
+  }
+  // A corrupt model: the element fails to start, with the reason.
+  const std::string dir = testing::temp_dir("plugin-bad");
+  testing::write_bytes(dir + "/corrupt.bin", std::vector<uint8_t>{'f', 'm', 'g', 'g', 1, 2});
+  GstElement* e = gst_element_factory_make("rwkv", nullptr);
+  g_object_set(e, "model", (dir + "/corrupt.bin").c_str(), nullptr);
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  CHECK(gst_element_set_state(e, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE);
+  GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  CHECK(m != nullptr);
+  if (m) {
+    GError* err = nullptr;
+    gchar* dbg = nullptr;
+    gst_message_parse_error(m, &err, &dbg);
+    CHECK(dbg && std::string(dbg).find("corrupt.bin") != std::string::npos);
+    g_error_free(err);
+    g_free(dbg);
+    gst_message_unref(m);
+  }
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_object_unref(e);
+  gst_object_unref(bus);
+  std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string data = testing::require_testdata() + "/rwkvcpp/";
+  g_model = data + "tiny-rwkv-4v0-660K-FP32.bin";
+  g_model_other = data + "tiny-rwkv-4v0-660K-FP16.bin";
+  setvbuf(stdout, nullptr, _IOLBF, 0);
+  gst_init(&argc, &argv);
+  const std::string dir = testing::temp_dir("plugin");
+  test_score_mode();
+  test_split_invariance();
+  test_continue_and_main_state();
+  test_respond_and_classify();
+  test_triggers();
+  test_flush_and_reset();
+  test_state_file(dir);
+  test_latency();
+  test_bad_input();
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return testing::finish();
+}
