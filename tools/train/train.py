@@ -6,7 +6,9 @@ the model learns to run on an unbounded stream the way the engine runs it. Deter
 a given seed and thread count.
 
 usage: /usr/bin/python3 train.py --train corpus/train.txt --heldout corpus/heldout.txt \
-           --out models/rwkv4-tiny-en.pth [--layers 4 --embd 256 --steps 4000 ...]
+           --out model.pth [--layers 4 --embd 192 --steps 1400 ...]
+Defaults are the shipped model's sizes; train.sh holds its full recipe. Run with tcmalloc
+preloaded (train.sh does): glibc's allocator makes PyTorch on CPU many times slower here.
 """
 import argparse
 import math
@@ -26,19 +28,19 @@ def parse_args():
     p.add_argument("--heldout", required=True)
     p.add_argument("--out", required=True, help="BlinkDL .pth written at every checkpoint and at the end")
     p.add_argument("--layers", type=int, default=4)
-    p.add_argument("--embd", type=int, default=256)
+    p.add_argument("--embd", type=int, default=192)
     p.add_argument("--ffn", type=int, default=0, help="channel-mix hidden size (default 4 x embd)")
-    p.add_argument("--batch", type=int, default=16, help="parallel streams")
-    p.add_argument("--ctx", type=int, default=128, help="tokens per chunk (backprop length)")
-    p.add_argument("--steps", type=int, default=4000)
+    p.add_argument("--batch", type=int, default=8, help="parallel streams")
+    p.add_argument("--ctx", type=int, default=256, help="tokens per chunk (backprop length)")
+    p.add_argument("--steps", type=int, default=1400)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--lr-final", type=float, default=1e-4)
-    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--warmup", type=int, default=50)
     p.add_argument("--seed", type=int, default=42)
     # One thread: on a machine shared with other jobs, more threads mostly wait on each other.
     p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--eval-every", type=int, default=500)
-    p.add_argument("--eval-bytes", type=int, default=16384, help="held-out prefix for periodic evals")
+    p.add_argument("--eval-every", type=int, default=100)
+    p.add_argument("--eval-bytes", type=int, default=8192, help="held-out prefix for periodic evals")
     p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32", help="of the saved weights")
     p.add_argument("--init", help="start from this .pth instead of a fresh model (a second phase)")
     p.add_argument("--start-step", type=int, default=0,
