@@ -49,7 +49,14 @@ class HostStateBatch final : public StateBatch {
  public:
   HostStateBatch(const Model& owner, size_t n) : owner(&owner), states(n, owner.new_state()) {}
   size_t size() const override { return states.size(); }
-  void load(size_t slot, const State& s) override { at(slot) = s; }
+  void load(size_t slot, const State& s) override {
+    const ModelInfo& info = owner->info();
+    if (s.arch() != info.arch || s.n_layer() != info.n_layer || s.n_embd() != info.n_embd ||
+        s.data().size() != state_floats_per_layer(info) * size_t(info.n_layer))
+      throw Error("state does not belong to this model (" + std::string(arch_name(s.arch())) + ", " +
+                  std::to_string(s.n_layer()) + " layers, n_embd " + std::to_string(s.n_embd()) + ")");
+    at(slot) = s;
+  }
   void store(size_t slot, State& s) const override { s = states[check(slot)]; }
 
   State& at(size_t slot) { return states[check(slot)]; }

@@ -60,11 +60,13 @@ cudaError_t move_states(const float* src, float* dst, const uint32_t* slots, int
 
 }  // namespace
 
-cudaError_t gather_states(const float* batch, const uint32_t* slots, int B, size_t floats, float* work, cudaStream_t s) {
+cudaError_t gather_states(const float* batch, const uint32_t* slots, int B, size_t floats, float* work,
+                          cudaStream_t s) {
   return move_states(batch, work, slots, B, floats, true, s);
 }
 
-cudaError_t scatter_states(const float* work, const uint32_t* slots, int B, size_t floats, float* batch, cudaStream_t s) {
+cudaError_t scatter_states(const float* work, const uint32_t* slots, int B, size_t floats, float* batch,
+                           cudaStream_t s) {
   return move_states(work, batch, slots, B, floats, false, s);
 }
 

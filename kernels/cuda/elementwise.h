@@ -26,7 +26,9 @@ cudaError_t scale(float* x, size_t n, float factor, cudaStream_t s);
 
 // Moves B states of `floats` values between a batch's slots and B consecutive working
 // slots: gather: work[b] = batch[slots[b]]; scatter: batch[slots[b]] = work[b].
-cudaError_t gather_states(const float* batch, const uint32_t* slots, int B, size_t floats, float* work, cudaStream_t s);
-cudaError_t scatter_states(const float* work, const uint32_t* slots, int B, size_t floats, float* batch, cudaStream_t s);
+cudaError_t gather_states(const float* batch, const uint32_t* slots, int B, size_t floats, float* work,
+                          cudaStream_t s);
+cudaError_t scatter_states(const float* work, const uint32_t* slots, int B, size_t floats, float* batch,
+                           cudaStream_t s);
 
 }  // namespace rwkv::cuda

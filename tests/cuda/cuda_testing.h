@@ -64,11 +64,12 @@ inline void repeat_layers(rwkv::TensorMap& m, int n, int layers) {
 // The tiny model of `ver` with its weight matrices in `dtype`:
 //  fp32, fp16, bf16: from the FP32 file (6v0 has none: its Q5_1 file, dequantized), every
 //                    tensor fp32, then the 2-D ".weight" matrices converted;
-//  file:             the FP16 file as it is (4v0, 5v1, 5v2, 7v0).
+//  file:             the FP16 file as it is (4v0, 5v1, 5v2, 7v0);
+//  q5_1:             the Q5_1 file as it is (run in fp16 on the GPU, dequantized on the CPU).
 inline rwkv::TensorMap tiny_model(const std::string& dir, const std::string& ver, const std::string& dtype) {
   const std::string base = model_base(dir, ver);
-  if (dtype == "file") {
-    rwkv::TensorMap f = rwkv::load_checkpoint(base + "-FP16.bin");
+  if (dtype == "file" || dtype == "q5_1") {
+    rwkv::TensorMap f = rwkv::load_checkpoint(base + (dtype == "file" ? "-FP16.bin" : "-Q5_1.bin"));
     if (deepened(ver)) repeat_layers(f, 4, 12);
     return f;
   }
@@ -90,7 +91,8 @@ inline rwkv::TensorMap tiny_model(const std::string& dir, const std::string& ver
     h.shape = t.shape;
     h.nbytes = v.size() * 2;
     uint16_t* p = reinterpret_cast<uint16_t*>(m.allocate(h.nbytes));
-    for (size_t i = 0; i < v.size(); i++) p[i] = dtype == "fp16" ? rwkv::float_to_half(v[i]) : rwkv::float_to_bf16(v[i]);
+    for (size_t i = 0; i < v.size(); i++)
+      p[i] = dtype == "fp16" ? rwkv::float_to_half(v[i]) : rwkv::float_to_bf16(v[i]);
     h.data = reinterpret_cast<const uint8_t*>(p);
     m.add(std::move(h));
   }
@@ -101,6 +103,7 @@ inline rwkv::TensorMap tiny_model(const std::string& dir, const std::string& ver
 inline std::shared_ptr<rwkv::Model> load(const rwkv::TensorMap& m, const std::string& device) {
   rwkv::LoadOptions opts;
   opts.device = device;
+  opts.threads = 2;  // the tiny models gain nothing from more, and the tests run side by side
   return rwkv::Model::from_tensors(m, opts);
 }
 
@@ -122,6 +125,7 @@ struct Tolerance {
   float state_rel = 1e-3f;
   static Tolerance for_model(const std::string& ver, const std::string& dtype) {
     if (dtype == "fp32") return Tolerance{true, 0, 1e-3f};
+    // (fp16 and quantized files run in fp16 on the GPU.)
     // bf16 keeps 8 significant bits to fp16's 11: its operands round 8x coarser.
     return Tolerance{false, 1.05f * fp16_threshold(ver), dtype == "bf16" ? 0.2f : 0.05f};
   }
@@ -144,8 +148,8 @@ inline bool all_finite(const std::vector<float>& v) {
 }
 
 // Checks logits `got` against `want` (rows of n_vocab), printing both measures.
-inline void check_logits(const char* what, const std::vector<float>& got, const std::vector<float>& want, size_t n_vocab,
-                         const Tolerance& tol) {
+inline void check_logits(const char* what, const std::vector<float>& got, const std::vector<float>& want,
+                         size_t n_vocab, const Tolerance& tol) {
   const float max_abs = testing::max_abs_diff(got, want);
   const float sum = worst_row_sum_diff(got, want, n_vocab);
   std::printf("  %-44s max |diff| %.3g, worst |row sum diff| %.3g%s\n", what, max_abs, sum,
@@ -156,21 +160,29 @@ inline void check_logits(const char* what, const std::vector<float>& got, const 
   else CHECK_MSG(sum <= tol.threshold, "%s: |row sum diff| %g > %g", what, sum, tol.threshold);
 }
 
-inline void check_state(const char* what, const rwkv::State& got, const rwkv::State& want, const Tolerance& tol) {
-  const float rel = tol.state_rel;
+// Checks states pairwise (got[i] against want[i]), printing the worst difference.
+inline void check_states(const char* what, const std::vector<const rwkv::State*>& got,
+                         const std::vector<const rwkv::State*>& want, const Tolerance& tol) {
   float worst = 0;
-  bool finite = true;
-  const auto g = got.data(), w = want.data();
-  CHECK_MSG(g.size() == w.size(), "%s: state sizes differ", what);
-  for (size_t i = 0; i < g.size() && i < w.size(); i++) {
-    finite = finite && std::isfinite(g[i]);
-    worst = std::max(worst, std::fabs(g[i] - w[i]) / std::max(1.0f, std::fabs(w[i])));
+  bool finite = true, sizes = got.size() == want.size(), seen = true;
+  for (size_t k = 0; k < got.size() && k < want.size(); k++) {
+    const auto g = got[k]->data(), w = want[k]->data();
+    sizes = sizes && g.size() == w.size();
+    seen = seen && got[k]->tokens_seen == want[k]->tokens_seen;
+    for (size_t i = 0; i < g.size() && i < w.size(); i++) {
+      finite = finite && std::isfinite(g[i]);
+      worst = std::max(worst, std::fabs(g[i] - w[i]) / std::max(1.0f, std::fabs(w[i])));
+    }
   }
-  std::printf("  %-44s max relative |diff| %.3g (bound %.0e)\n", what, worst, double(rel));
+  std::printf("  %-44s max relative |diff| %.3g (bound %.0e)\n", what, worst, double(tol.state_rel));
+  CHECK_MSG(sizes, "%s: state sizes differ", what);
   CHECK_MSG(finite, "%s: non-finite state", what);
-  CHECK_MSG(worst <= rel, "%s: state differs by %g (relative) > %g", what, worst, rel);
-  CHECK_MSG(got.tokens_seen == want.tokens_seen, "%s: tokens_seen %llu, expected %llu", what,
-            (unsigned long long)got.tokens_seen, (unsigned long long)want.tokens_seen);
+  CHECK_MSG(worst <= tol.state_rel, "%s: state differs by %g (relative) > %g", what, worst, tol.state_rel);
+  CHECK_MSG(seen, "%s: tokens_seen differs", what);
+}
+
+inline void check_state(const char* what, const rwkv::State& got, const rwkv::State& want, const Tolerance& tol) {
+  check_states(what, {&got}, {&want}, tol);
 }
 
 }  // namespace cuda_testing

@@ -58,7 +58,9 @@ if [ "$stage" = all ] || [ "$stage" = bench ]; then
   echo "== benchmarks (fp16, random weights of real shapes)"
   for s in $shapes; do
     echo "-- $s"
-    build-gpu/tools/rwkv-bench --device cuda --shape "$s" --dtype fp16 2>&1 | tee -a "${out:-build-gpu}/bench.txt" || status=1
+    build-gpu/tools/rwkv-bench --device cuda --shape "$s" --dtype fp16 > "build-gpu/bench-$s.txt" 2>&1 || status=1
+    cat "build-gpu/bench-$s.txt"
+    [ -n "$out" ] && cat "build-gpu/bench-$s.txt" >> "$out/bench.txt"
   done
 fi
 exit $status

@@ -1,7 +1,8 @@
 // The CUDA backend against itself (argv: VERSION fp32|fp16|bf16): step mode and sequence
 // mode agree, batched steps agree with single ones (across the 256-stream group limit and
-// after the staging grows), replayed graphs agree with plain launches, Logits::None leaves
-// the same state, and bad input is refused with clear errors. Exits 77 without a GPU.
+// after the staging grows), device-resident state batches agree with States, replayed
+// graphs agree with plain launches, Logits::None leaves the same state, and bad input is
+// refused with clear errors. Exits 77 without a GPU.
 #include <cstdlib>
 
 #include "cuda_testing.h"
@@ -42,8 +43,12 @@ void check_batch(const rwkv::Model& m, size_t n, size_t T, const std::vector<uin
     m.eval(single.states[i], std::span<const uint32_t>(in.data() + i * T, T), ls.data() + i * V);
   const std::string what = "batch of " + std::to_string(n) + " x " + std::to_string(T) + " vs one by one";
   check_logits(what.c_str(), lb, ls, V, tol);
-  for (size_t i = 0; i < n; i += std::max<size_t>(1, n / 4))
-    check_state((what + ": state " + std::to_string(i)).c_str(), batched.states[i], single.states[i], tol);
+  std::vector<const rwkv::State*> got, want;
+  for (size_t i = 0; i < n; i++) {
+    got.push_back(&batched.states[i]);
+    want.push_back(&single.states[i]);
+  }
+  check_states((what + ": states").c_str(), got, want, tol);
 }
 
 }  // namespace
@@ -100,6 +105,53 @@ int main(int argc, char** argv) {
   check_batch(m, 8, 1, toks, tol);
   check_batch(m, 5, 7, toks, tol);
   check_batch(m, 3, 600, toks, tol);
+
+  // State batches (device-resident) vs States: all slots in place, a run of slots in place,
+  // scattered slots gathered, several tokens per slot, more slots than one pass holds.
+  for (const std::vector<size_t>& slots :
+       std::vector<std::vector<size_t>>{{}, {2, 3, 4}, {5, 1, 6}, {7, 0, 3, 2, 6, 1, 5, 4}}) {
+    for (size_t T : {1, 5}) {
+      const size_t n = slots.empty() ? 8 : slots.size();
+      Streams st = histories(m, 8, toks);
+      auto batch = m.new_state_batch(8);
+      for (size_t i = 0; i < 8; i++) batch->load(i, st.states[i]);
+      std::vector<uint32_t> in(n * T);
+      for (size_t i = 0; i < in.size(); i++) in[i] = toks[(i * 11 + 5) % toks.size()];
+      std::vector<float> lb(n * V), ls(n * V);
+      m.eval_batch(*batch, in, lb.data(), slots);
+      std::vector<rwkv::State*> ptrs;
+      for (size_t i = 0; i < n; i++) ptrs.push_back(&st.states[slots.empty() ? i : slots[i]]);
+      m.eval_batch(ptrs, in, ls.data());
+      std::string what = "state batch, slots {";
+      for (size_t s : slots) what += std::to_string(s) + ",";
+      what += "} x " + std::to_string(T);
+      check_logits(what.c_str(), lb, ls, V, tol);
+      std::vector<rwkv::State> out(8, m.new_state());
+      std::vector<const rwkv::State*> got, want;
+      for (size_t i = 0; i < 8; i++) {
+        batch->store(i, out[i]);
+        got.push_back(&out[i]);
+        want.push_back(&st.states[i]);
+      }
+      check_states((what + ": all slots").c_str(), got, want, tol);
+    }
+  }
+  {
+    Streams st = histories(m, 300, toks);
+    auto batch = m.new_state_batch(300);
+    for (size_t i = 0; i < 300; i++) batch->load(i, st.states[i]);
+    std::vector<float> lb(300 * V), ls(300 * V);
+    const std::span<const uint32_t> in(toks.data(), 300);
+    m.eval_batch(*batch, in, lb.data());
+    m.eval_batch(st.ptrs(), in, ls.data());
+    check_logits("state batch of 300 x 1", lb, ls, V, tol);
+    rwkv::State out = m.new_state();
+    batch->store(299, out);
+    check_state("state batch of 300: slot 299", out, st.states[299], tol);
+    m.eval_batch(*batch, in, nullptr);  // no logits
+    batch->store(0, out);
+    CHECK(out.tokens_seen == st.states[0].tokens_seen + 1);
+  }
 
   // Graph replay vs plain launches: the same steps on a model loaded with graphs off.
   {
@@ -161,6 +213,20 @@ int main(int argc, char** argv) {
     CHECK_THROWS(m.eval_batch(two, std::span<const uint32_t>(toks.data(), 3), nullptr), "evenly");
     m.eval_batch(one, std::span<const uint32_t>(toks.data(), 2), nullptr);
     CHECK(s.tokens_seen == 5);
+
+    auto batch = m.new_state_batch(4);
+    const std::vector<size_t> bad_slot = {4}, dup = {1, 1};
+    CHECK_THROWS(m.eval_batch(*batch, std::span<const uint32_t>(toks.data(), 1), nullptr, bad_slot), "out of range");
+    CHECK_THROWS(m.eval_batch(*batch, std::span<const uint32_t>(toks.data(), 2), nullptr, dup), "twice");
+    CHECK_THROWS(batch->load(4, s), "out of range");
+    CHECK_THROWS(batch->load(0, foreign), "does not belong");
+    const auto other_model = load(tensors, "cpu");
+    auto foreign_batch = other_model->new_state_batch(4);
+    CHECK_THROWS(m.eval_batch(*foreign_batch, std::span<const uint32_t>(toks.data(), 4), nullptr), "another model");
+    batch->load(2, s);
+    rwkv::State back = m.new_state();
+    batch->store(2, back);
+    CHECK(std::equal(back.data().begin(), back.data().end(), s.data().begin()) && back.tokens_seen == 5);
   }
   return testing::finish();
 }

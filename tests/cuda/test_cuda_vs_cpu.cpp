@@ -1,5 +1,5 @@
 // The CUDA backend against the CPU reference running the same weights, for one tiny test
-// model and weight type (argv: VERSION fp32|fp16|bf16|file, VERSION as in cuda_testing.h):
+// model and weight type (argv: VERSION fp32|fp16|bf16|file|q5_1, as in cuda_testing.h):
 // rwkv.cpp's conformance tokens (also against its expected logits), step mode token by
 // token, one sequence with every token's logits across the runner's chunk and head-block
 // boundaries, and a long sequence. Exits 77 without a GPU.
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   require_gpu();
   const std::string dir = testing::require_testdata();
   if (argc < 3) {
-    std::fprintf(stderr, "usage: test_cuda_vs_cpu VERSION fp32|fp16|bf16|file\n");
+    std::fprintf(stderr, "usage: test_cuda_vs_cpu VERSION fp32|fp16|bf16|file|q5_1\n");
     return 2;
   }
   const std::string ver = argv[1], dtype = argv[2];
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   const auto cpu = load(tensors, "cpu");
   const auto gpu = load(tensors, "cuda");
   CHECK(gpu->device() == "cuda:0");
-  const Tolerance tol = Tolerance::for_model(ver, dtype == "file" ? "fp16" : dtype);
+  const Tolerance tol = Tolerance::for_model(ver, dtype);
   const size_t V = size_t(cpu->info().n_vocab);
   std::printf("%s %s: %s, C %d, L %d, H %d\n", ver.c_str(), dtype.c_str(), rwkv::arch_name(cpu->info().arch),
               cpu->info().n_embd, cpu->info().n_layer, cpu->info().n_head);

@@ -41,7 +41,8 @@ const Sheet kSheets[] = {
 GpuInfo gpu_info(int device) {
   GpuInfo g;
   cudaDeviceProp prop{};
-  if (cudaGetDeviceProperties(&prop, device) != cudaSuccess) throw Error("cannot query CUDA device " + std::to_string(device));
+  if (cudaGetDeviceProperties(&prop, device) != cudaSuccess)
+    throw Error("cannot query CUDA device " + std::to_string(device));
   g.name = prop.name;
   g.sms = prop.multiProcessorCount;
   const Sheet* sheet = nullptr;
@@ -52,7 +53,8 @@ GpuInfo gpu_info(int device) {
     }
 
   // DDR: two transfers per clock (kHz) over the bus (bits).
-  const int mem_khz = attribute(cudaDevAttrMemoryClockRate, device), bus = attribute(cudaDevAttrGlobalMemoryBusWidth, device);
+  const int mem_khz = attribute(cudaDevAttrMemoryClockRate, device);
+  const int bus = attribute(cudaDevAttrGlobalMemoryBusWidth, device);
   char b[128];
   if (mem_khz > 0 && bus > 0) {
     g.bandwidth = 2.0 * mem_khz * 1e3 * bus / 8.0;

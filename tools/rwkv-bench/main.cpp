@@ -113,20 +113,18 @@ double prefill_rate(const rwkv::Model& m, int T, int runs, int warmup, Rng& rng)
   return double(T) * runs / total;
 }
 
-// Batched step mode: aggregate tokens/s of B streams fed one token each per call.
-double batch_rate(const rwkv::Model& m, int B, Rng& rng) {
+// Batched step mode: aggregate tokens/s of B streams fed one token each per call, with
+// logits, the states held in a StateBatch (in device memory on a GPU), `steps` timed calls.
+double batch_rate(const rwkv::Model& m, int B, int steps, Rng& rng) {
   const uint32_t V = uint32_t(m.info().n_vocab);
-  std::vector<rwkv::State> states(static_cast<size_t>(B), m.new_state());
-  std::vector<rwkv::State*> ptrs;
-  for (auto& s : states) ptrs.push_back(&s);
+  auto batch = m.new_state_batch(size_t(B));
   std::vector<uint32_t> toks(static_cast<size_t>(B));
   std::vector<float> logits(size_t(B) * V);
-  const int steps = std::max(3, std::min(64, 512 / B));
   double secs = 0;
   for (int i = 0; i < 1 + steps; i++) {  // the first captures the batch's graph
     for (auto& t : toks) t = rng.next(V);
     const auto t0 = Clock::now();
-    m.eval_batch(ptrs, toks, logits.data());
+    m.eval_batch(*batch, toks, logits.data());
     if (i > 0) secs += seconds_since(t0);
   }
   return double(B) * steps / secs;
@@ -167,7 +165,8 @@ int run(const std::vector<std::string>& argv) {
     bandwidth = g.bandwidth;
     peak = g.fp16_flops;
     std::printf("device: %s %s, %d SMs, memory %.0f GB/s (%s), dense fp16 %.1f TFLOP/s (%s)\n", m.device().c_str(),
-                g.name.c_str(), g.sms, bandwidth / 1e9, g.bandwidth_source.c_str(), peak / 1e12, g.flops_source.c_str());
+                g.name.c_str(), g.sms, bandwidth / 1e9, g.bandwidth_source.c_str(), peak / 1e12,
+                g.flops_source.c_str());
   }
 #endif
   std::printf("model: %s (C %d, L %d, V %d), weights %s, %.1f MB read per token, built in %.1f s, loaded in %.1f s\n",
@@ -181,16 +180,21 @@ int run(const std::vector<std::string>& argv) {
     const double seq_tps = prefill_rate(m, seq, 1, 0, rng);
     std::printf("sequence: %8.2f tokens/s  %6.1f GFLOP/s             (T = %d)\n", seq_tps, seq_tps * flops / 1e9, seq);
   } else {
-    const double step_tps = decode_rate(m, steps, rng);
-    std::printf("decode  B=1:    %10.1f tokens/s  %7.1f GB/s of weights = %5.1f%% of memory bandwidth  (%d tokens)\n",
-                step_tps, step_tps * wbytes / 1e9, bandwidth > 0 ? 100 * step_tps * wbytes / bandwidth : 0.0, steps);
+    // Decode: weight bytes per token over the bandwidth; a State is copied in and out on
+    // every call, a StateBatch stays on the device.
+    auto decode_line = [&](const char* how, double tps) {
+      std::printf("decode  B=1 %-11s %10.1f tokens/s  %7.1f GB/s of weights = %5.1f%% of memory bandwidth\n", how, tps,
+                  tps * wbytes / 1e9, bandwidth > 0 ? 100 * tps * wbytes / bandwidth : 0.0);
+    };
+    decode_line("(StateBatch)", batch_rate(m, 1, steps, rng));
+    decode_line("(State)", decode_rate(m, steps, rng));
     const double seq_tps = prefill_rate(m, seq, 3, 1, rng);
-    std::printf("prefill T=%-5d %10.1f tokens/s  %7.1f TFLOP/s = %5.1f%% of dense fp16\n", seq, seq_tps,
+    std::printf("prefill T=%-5d %16.1f tokens/s  %7.1f TFLOP/s = %5.1f%% of dense fp16\n", seq, seq_tps,
                 seq_tps * flops / 1e12, peak > 0 ? 100 * seq_tps * flops / peak : 0.0);
   }
   for (int B : batches) {
-    const double tps = batch_rate(m, B, rng);
-    std::printf("batch   B=%-4d  %10.1f tokens/s aggregate, %8.1f per stream\n", B, tps, tps / B);
+    const double tps = batch_rate(m, B, std::max(3, std::min(64, 512 / B)), rng);
+    std::printf("batch   B=%-4d (StateBatch) %10.1f tokens/s aggregate, %8.1f per stream\n", B, tps, tps / B);
   }
   return 0;
 }

@@ -24,7 +24,7 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& kn
     if (!known.count(a)) throw Error("unknown option --" + a);
     if (flags.count(a)) {
       if (inline_value) throw Error("option --" + a + " takes no value");
-      value = "1";
+      value.assign(1, '1');  // (not = "1": GCC 12 warns falsely at -O3)
     } else if (!inline_value) {
       if (i + 1 >= argv.size()) throw Error("option --" + a + " needs a value");
       value = argv[++i];

@@ -234,7 +234,8 @@ void CudaRunner::reserve(int B, bool work, bool staging) {
     drop_graphs();
     logits_host_ = PinnedBuffer();
     logits_cap_ = 0;
-    logits_host_ = PinnedBuffer(dev_, size_t(cap) * size_t(info_.n_vocab) * sizeof(float), "staging the logits of " + n + " streams");
+    logits_host_ = PinnedBuffer(dev_, size_t(cap) * size_t(info_.n_vocab) * sizeof(float),
+                                "staging the logits of " + n + " streams");
     logits_cap_ = cap;
   }
   if (work && B > work_cap_) {
@@ -259,7 +260,8 @@ void CudaRunner::states_in(const Pass& p) {
     check(cudaMemcpyAsync(work_.get(), state_host_.get(), bytes, cudaMemcpyHostToDevice, stream_), dev_,
           "copying states to the device");
   } else if (p.source == Source::Gathered) {
-    check(cudaMemcpyAsync(slots_dev_, slots_host_.get(), size_t(p.B) * sizeof(uint32_t), cudaMemcpyHostToDevice, stream_),
+    check(cudaMemcpyAsync(slots_dev_, slots_host_.get(), size_t(p.B) * sizeof(uint32_t), cudaMemcpyHostToDevice,
+                          stream_),
           dev_, "copying slot numbers to the device");
     check(gather_states(p.batch, slots_dev_, p.B, state_floats_, work_.as<float>(), stream_), dev_, "gather_states");
   }
@@ -290,7 +292,8 @@ void CudaRunner::enqueue_head(int rows, size_t first, size_t stride) {
 }
 
 void CudaRunner::enqueue_step(const Pass& p, bool logits) {
-  check(cudaMemcpyAsync(tokens_dev_, tokens_host_.get(), size_t(p.B) * sizeof(uint32_t), cudaMemcpyHostToDevice, stream_),
+  check(cudaMemcpyAsync(tokens_dev_, tokens_host_.get(), size_t(p.B) * sizeof(uint32_t), cudaMemcpyHostToDevice,
+                        stream_),
         dev_, "copying token ids to the device");
   states_in(p);
   enqueue_forward(p.B, 1);
@@ -306,6 +309,9 @@ void CudaRunner::enqueue_step(const Pass& p, bool logits) {
 cudaGraphExec_t CudaRunner::step_graph(const Pass& p, bool logits) {
   const auto key = std::make_tuple(p.source == Source::Staged ? nullptr : p.batch, int(p.source), p.B, logits);
   if (auto it = graphs_.find(key); it != graphs_.end()) return it->second;
+  // A bound on the graphs kept (a scheduler may step many different runs of slots).
+  constexpr size_t kMaxGraphs = 64;
+  if (graphs_.size() >= kMaxGraphs) drop_graphs();
   check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), dev_, "cudaStreamBeginCapture");
   cudaGraph_t graph = nullptr;
   try {
@@ -350,7 +356,8 @@ bool CudaRunner::run(const Pass& p, std::span<const uint32_t> tokens, float* log
       if (t0 > 0) check(cudaStreamSynchronize(stream_), dev_, "running a chunk");  // tok is free again
       for (int b = 0; b < B; b++)
         for (int t = 0; t < n; t++) tok[b * n + t] = tokens[size_t(b) * T + t0 + size_t(t)];
-      check(cudaMemcpyAsync(tokens_dev_, tok, size_t(B) * size_t(n) * sizeof(uint32_t), cudaMemcpyHostToDevice, stream_),
+      check(cudaMemcpyAsync(tokens_dev_, tok, size_t(B) * size_t(n) * sizeof(uint32_t), cudaMemcpyHostToDevice,
+                            stream_),
             dev_, "copying token ids to the device");
       enqueue_forward(B, n);
       if (want && which == Logits::All) {  // B == 1 (batches ask for the last only)

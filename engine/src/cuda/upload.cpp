@@ -29,7 +29,8 @@ void convert(const float* src, size_t n, ElemType type, float scale, void* dst) 
     return;
   }
   uint16_t* d = static_cast<uint16_t*>(dst);
-  for (size_t i = 0; i < n; i++) d[i] = type == ElemType::F16 ? float_to_half(src[i] * scale) : float_to_bf16(src[i] * scale);
+  for (size_t i = 0; i < n; i++)
+    d[i] = type == ElemType::F16 ? float_to_half(src[i] * scale) : float_to_bf16(src[i] * scale);
 }
 
 void copy_to_device(const Device& dev, void* dst, const void* src, size_t bytes, const std::string& name) {
@@ -95,7 +96,8 @@ DeviceMatrix Uploader::transposed(const std::string& name, int count, int rows, 
   const Tensor& t = m_.get(name);
   std::vector<int64_t> want = {cols, rows};
   if (count > 1) want.insert(want.begin(), count);
-  if (t.shape != want) throw Error("tensor '" + name + "' has shape " + t.shape_str() + ", expected " + shape_str(want));
+  if (t.shape != want)
+    throw Error("tensor '" + name + "' has shape " + t.shape_str() + ", expected " + shape_str(want));
   const std::vector<float> src = tensor_to_f32(t);
   std::vector<float> dst(src.size());
   const size_t R = size_t(rows), K = size_t(cols);
