@@ -3,10 +3,12 @@
 // session API.
 #include "gstrwkv.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "markup.h"
 #include "model_cache.h"
@@ -54,21 +56,41 @@ struct Runtime {
 };
 
 // Whether the input so far is valid UTF-8, allowing a character split across buffers.
-bool utf8_ok(Runtime& rt, const std::string& text) {
-  const std::string all = rt.utf8_carry + text;
-  const gchar* end = nullptr;
-  if (g_utf8_validate(all.data(), gssize(all.size()), &end)) {
+bool utf8_ok(Runtime& rt, std::string_view text) {
+  if (!rt.utf8_carry.empty()) {  // finish the character the last buffer began
+    const size_t carried = rt.utf8_carry.size();
+    const std::string head = rt.utf8_carry + std::string(text.substr(0, 4));
+    const gunichar c = g_utf8_get_char_validated(head.data(), gssize(head.size()));
     rt.utf8_carry.clear();
-    return true;
+    if (c == gunichar(-2)) {  // still unfinished: this buffer is shorter than the character
+      rt.utf8_carry = head;
+      return true;
+    }
+    if (c == gunichar(-1)) return false;
+    text.remove_prefix(size_t(g_utf8_next_char(head.data()) - head.data()) - carried);
   }
-  const size_t valid = size_t(end - all.data()), rest = all.size() - valid;
+  const gchar* end = nullptr;
+  if (g_utf8_validate(text.data(), gssize(text.size()), &end)) return true;
+  const size_t valid = size_t(end - text.data()), rest = text.size() - valid;
   // A tail that may still become a character: a lead byte and fewer continuation bytes than it needs.
-  const auto lead = static_cast<unsigned char>(all[valid]);
+  const auto lead = static_cast<unsigned char>(text[valid]);
   const size_t need = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 0;
   bool partial = need > rest;
-  for (size_t i = valid + 1; partial && i < all.size(); i++) partial = (static_cast<unsigned char>(all[i]) & 0xc0) == 0x80;
-  rt.utf8_carry = partial ? all.substr(valid) : "";
+  for (size_t i = valid + 1; partial && i < text.size(); i++) partial = (static_cast<unsigned char>(text[i]) & 0xc0) == 0x80;
+  if (partial) rt.utf8_carry = std::string(text.substr(valid));
   return partial;
+}
+
+// Text since the last trigger, which respond and classify put into their prompt: the newest
+// kPendingBytes of it (the state has read all of it anyway).
+constexpr size_t kPendingBytes = 1 << 16;
+void append_pending(Runtime& rt, std::string_view text) {
+  rt.pending += text;
+  if (rt.pending.size() > 2 * kPendingBytes) {
+    size_t cut = rt.pending.size() - kPendingBytes;
+    while (cut < rt.pending.size() && (static_cast<unsigned char>(rt.pending[cut]) & 0xc0) == 0x80) cut++;
+    rt.pending.erase(0, cut);
+  }
 }
 
 }  // namespace
@@ -346,24 +368,20 @@ static GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not read an input buffer"), (nullptr));
     return GST_FLOW_ERROR;
   }
-  std::string text;
-  std::vector<uint32_t> tokens;
-  if (rt.format == INPUT_TOKENS) {
-    if (map.size % 4 != 0) {
-      gst_buffer_unmap(buf, &map);
-      GST_ELEMENT_ERROR(self, STREAM, DECODE, ("Token buffer of %zu bytes is not a whole number of uint32 ids", map.size), (nullptr));
-      return GST_FLOW_ERROR;
-    }
-    tokens.resize(map.size / 4);
-    for (size_t i = 0; i < tokens.size(); i++) tokens[i] = GST_READ_UINT32_LE(map.data + 4 * i);
-  } else {
-    text.assign(reinterpret_cast<const char*>(map.data), map.size);
+  // Read from the mapped buffer in place: a large buffer is not copied (Stream reads it in slices).
+  struct Unmap {
+    GstBuffer* b;
+    GstMapInfo* m;
+    ~Unmap() { gst_buffer_unmap(b, m); }
+  } unmap{buf, &map};
+  std::string_view text(reinterpret_cast<const char*>(map.data), map.size);
+  std::string plain;
+  if (rt.format == INPUT_TOKENS && map.size % 4 != 0) {
+    GST_ELEMENT_ERROR(self, STREAM, DECODE, ("Token buffer of %zu bytes is not a whole number of uint32 ids", map.size), (nullptr));
+    return GST_FLOW_ERROR;
   }
-  gst_buffer_unmap(buf, &map);
-
   if (rt.format == INPUT_MARKUP) {
-    std::string plain;
-    if (!gstrwkv::strip_markup(text, plain)) {
+    if (!gstrwkv::strip_markup(std::string(text), plain)) {
       GST_ELEMENT_WARNING(self, STREAM, DECODE, ("Malformed pango markup; reading it as plain text"), (nullptr));
       plain = text;
     }
@@ -382,17 +400,30 @@ static GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
   GST_OBJECT_LOCK(self);
   separator = self->settings->separator;
   GST_OBJECT_UNLOCK(self);
-  if (rt.format != INPUT_TOKENS && !separator.empty() && !text.empty() && !g_ascii_isspace(text.back()))
-    text += separator;
+  if (rt.format == INPUT_TOKENS || text.empty() || g_ascii_isspace(text.back())) separator.clear();
 
+  // Between slices of a long buffer: periodic saves go on, and a flush stops the reading.
+  const auto between = [self] {
+    maybe_save_periodically(self);
+    return !self->flushing->load();
+  };
   const gstrwkv::Settings s = stream_settings(self);
   gstrwkv::Score score;
+  std::vector<uint32_t> tokens;
   try {
-    score = rt.format == INPUT_TOKENS ? rt.stream->ingest_tokens(tokens) : rt.stream->ingest(text);
+    if (rt.format == INPUT_TOKENS) {
+      tokens.resize(map.size / 4);
+      for (size_t i = 0; i < tokens.size(); i++) tokens[i] = GST_READ_UINT32_LE(map.data + 4 * i);
+      score = rt.stream->ingest_tokens(tokens, between);
+    } else {
+      score = rt.stream->ingest(text, between);
+      if (!score.aborted) score += rt.stream->ingest(separator);
+    }
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("The model could not read the input"), ("%s", e.what()));
     return GST_FLOW_ERROR;
   }
+  if (score.aborted) return GST_FLOW_FLUSHING;
   maybe_save_periodically(self);
 
   if (s.mode == Mode::Score) {
@@ -417,8 +448,13 @@ static GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
     return gst_pad_push(self->srcpad, buf);
   }
 
-  if (rt.format != INPUT_TOKENS) rt.pending += text;
-  else rt.pending += rt.stream->detokenize(tokens);
+  if (rt.format != INPUT_TOKENS) {
+    append_pending(rt, text);
+    append_pending(rt, separator);
+  } else {
+    const size_t from = tokens.size() - std::min(tokens.size(), kPendingBytes);  // ids are a byte or more
+    append_pending(rt, rt.stream->detokenize(std::vector<uint32_t>(tokens.begin() + std::ptrdiff_t(from), tokens.end())));
+  }
   if (!GST_CLOCK_TIME_IS_VALID(rt.pending_start)) rt.pending_start = start;
   rt.pending_end = end;
   if (trigger_due(self)) return run_trigger(self);

@@ -1,5 +1,6 @@
 #include "rwkv_stream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -67,11 +68,20 @@ void Stream::least_likely_word(const std::vector<rwkv::TokenScore>& toks, bool f
   out.least_likely_logprob = std::isfinite(best_lp) ? best_lp : 0.0;
 }
 
-namespace {
-}  // namespace
-
 double Score::bits_per_byte() const { return bytes ? -logprob / std::log(2.0) / double(bytes) : 0.0; }
 double Totals::bits_per_byte() const { return bytes ? -logprob / std::log(2.0) / double(bytes) : 0.0; }
+
+Score& Score::operator+=(const Score& o) {
+  tokens += o.tokens;
+  bytes += o.bytes;
+  logprob += o.logprob;
+  if (!o.least_likely_word.empty() && (least_likely_word.empty() || o.least_likely_logprob < least_likely_logprob)) {
+    least_likely_word = o.least_likely_word;
+    least_likely_logprob = o.least_likely_logprob;
+  }
+  aborted = aborted || o.aborted;
+  return *this;
+}
 
 Stream::Stream(std::shared_ptr<rwkv::Model> model, const std::string& tokenizer, const std::string&) {
   auto tok = rwkv::tokenizer_for_model(*model, tokenizer);
@@ -93,20 +103,45 @@ Score Stream::score_tokens(const std::vector<rwkv::TokenScore>& toks, size_t byt
   return s;
 }
 
-Score Stream::ingest(const std::string& text) {
-  std::vector<rwkv::TokenScore> toks;
-  session_->ingest(text, &toks);
-  tail_ += text;
-  if (tail_.size() > 2 * kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
-  return score_tokens(toks, text.size(), false);
+namespace {
+
+// Runs read(offset, count) over [0, size) in slices, calling `between` after each but the last.
+Score in_slices(size_t size, size_t slice, const std::function<Score(size_t, size_t)>& read,
+                const Stream::Between& between) {
+  Score total;
+  for (size_t at = 0; at < size; at += slice) {
+    total += read(at, std::min(slice, size - at));
+    if (at + slice < size && between && !between()) {
+      total.aborted = true;
+      break;
+    }
+  }
+  return total;
 }
 
-Score Stream::ingest_tokens(const std::vector<uint32_t>& tokens) {
+}  // namespace
+
+Score Stream::ingest(std::string_view text, const Between& between) {
   std::vector<rwkv::TokenScore> toks;
-  session_->ingest(std::span<const uint32_t>(tokens), &toks);
-  size_t bytes = 0;
-  for (const auto& t : toks) bytes += t.bytes.size();
-  return score_tokens(toks, bytes, false);
+  return in_slices(text.size(), kSliceBytes, [&](size_t at, size_t n) {
+    const std::string_view slice = text.substr(at, n);
+    toks.clear();
+    session_->ingest(slice, &toks);
+    tail_ += slice;
+    if (tail_.size() > 2 * kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
+    return score_tokens(toks, n, false);
+  }, between);
+}
+
+Score Stream::ingest_tokens(std::span<const uint32_t> tokens, const Between& between) {
+  std::vector<rwkv::TokenScore> toks;
+  return in_slices(tokens.size(), kSliceTokens, [&](size_t at, size_t n) {
+    toks.clear();
+    session_->ingest(tokens.subspan(at, n), &toks);
+    size_t bytes = 0;
+    for (const auto& t : toks) bytes += t.bytes.size();
+    return score_tokens(toks, bytes, false);
+  }, between);
 }
 
 void Stream::flush() {

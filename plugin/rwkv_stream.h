@@ -3,8 +3,11 @@
 // element's mode. The element owns time, caps and events; this owns the session.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,7 +40,9 @@ struct Score {
   double logprob = 0;  // nats
   std::string least_likely_word;
   double least_likely_logprob = 0;
+  bool aborted = false;  // reading stopped early; what was read stays in the state
   double bits_per_byte() const;
+  Score& operator+=(const Score& o);
 };
 
 struct Totals {
@@ -58,8 +63,12 @@ class Stream {
   Stream(std::shared_ptr<rwkv::Model> model, const std::string& tokenizer, const std::string& model_path);
   ~Stream();
 
-  Score ingest(const std::string& text);
-  Score ingest_tokens(const std::vector<uint32_t>& tokens);
+  // Input is read in slices (kSliceBytes of text, kSliceTokens ids), so memory stays bounded
+  // by a slice whatever the size of the input; `between` runs after each slice and ends the
+  // reading early when it returns false (a flush arriving during a long buffer).
+  using Between = std::function<bool()>;
+  Score ingest(std::string_view text, const Between& between = {});
+  Score ingest_tokens(std::span<const uint32_t> tokens, const Between& between = {});
   // Reads the text the streaming tokenizer holds back (end of stream).
   void flush();
   Answer answer(const Settings& s, const std::string& pending, const std::atomic<bool>& abort);
@@ -72,6 +81,7 @@ class Stream {
   Totals totals() const { return totals_; }
 
  private:
+  static constexpr size_t kSliceBytes = 4096, kSliceTokens = 4096;
   Score score_tokens(const std::vector<rwkv::TokenScore>& tokens, size_t bytes, bool final);
   void least_likely_word(const std::vector<rwkv::TokenScore>& tokens, bool final, Score& out);
   std::unique_ptr<rwkv::Session> session_;

@@ -3,7 +3,10 @@
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -417,6 +420,86 @@ void test_bad_input() {
   std::system(("rm -rf '" + dir + "'").c_str());
 }
 
+int warnings(Run& r) {
+  int n = 0;
+  while (GstMessage* m = gst_bus_pop(r.bus)) {
+    n += GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING;
+    gst_message_unref(m);
+  }
+  return n;
+}
+
+// Characters cut across buffers at every byte are valid UTF-8; a bad byte anywhere is not.
+void test_utf8_across_buffers() {
+  const std::string text = "caf\xc3\xa9 \xe2\x82\xac" "5 \xf0\x9f\x8e\x89!";
+  for (size_t piece : {size_t(1), size_t(2), size_t(3)}) {
+    Run r("mode=score");
+    for (size_t i = 0; i < text.size(); i += piece) r.push(text.substr(i, piece));
+    CHECK(warnings(r) == 0);
+  }
+  for (const char* bad : {"\xe2\x28", "\xc3", "\x80"}) {
+    Run r("mode=score");
+    r.push(std::string("ok ") + bad);
+    r.push(std::string("(x"));
+    CHECK(warnings(r) == 1);
+  }
+}
+
+long rss_kb() {
+  std::ifstream f("/proc/self/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+// A 100 MB buffer is read where it lies, a slice at a time: memory grows by a slice, not by
+// the buffer (copies, token and score vectors of 100 M entries would be gigabytes), and a
+// flush arriving while it is read stops the reading within a slice.
+void test_huge_buffer() {
+  Run r("mode=score");
+  constexpr size_t kSize = 100u << 20;
+  GstBuffer* b = gst_buffer_new_allocate(nullptr, kSize, nullptr);
+  GstMapInfo m;
+  gst_buffer_map(b, &m, GST_MAP_WRITE);
+  for (size_t i = 0; i < kSize; i++) m.data[i] = static_cast<guint8>(kText[i % kText.size()]);
+  gst_buffer_unmap(b, &m);
+  const long before = rss_kb();
+  std::atomic<GstFlowReturn> ret{GST_FLOW_OK};
+  std::atomic<bool> done{false};
+  std::thread pusher([&] {
+    ret = gst_harness_push(r.h, b);
+    done = true;
+  });
+  long peak = before;
+  for (int i = 0; i < 60; i++) {  // 3 s of reading
+    peak = std::max(peak, rss_kb());
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  gst_harness_push_event(r.h, gst_event_new_flush_start());
+  pusher.join();
+  const double stop_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("100 MB buffer: RSS %ld kB before, peak %ld kB while reading (+%ld kB); flush stopped it in %.3f s\n",
+              before, peak, peak - before, stop_s);
+  CHECK(done && ret == GST_FLOW_FLUSHING);
+  CHECK(peak - before < 32 * 1024);
+  CHECK(stop_s < 5);
+  // The stream goes on after the flush, with what was read before it in the state.
+  gst_harness_push_event(r.h, gst_event_new_flush_stop(TRUE));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  gst_harness_push_event(r.h, gst_event_new_segment(&seg));
+  CHECK(r.push("The end.") == GST_FLOW_OK);
+  r.eos();
+  guint64 tokens = 0;
+  for (auto* s : r.messages("rwkv-summary")) {
+    gst_structure_get_uint64(s, "tokens", &tokens);
+    gst_structure_free(s);
+  }
+  std::printf("tokens read before the flush and after: %" G_GUINT64_FORMAT "\n", tokens);
+  CHECK(tokens > 4096 && tokens < kSize);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -435,6 +518,8 @@ int main(int argc, char** argv) {
   test_state_file(dir);
   test_latency();
   test_bad_input();
+  test_utf8_across_buffers();
+  test_huge_buffer();
   std::system(("rm -rf '" + dir + "'").c_str());
   return testing::finish();
 }
