@@ -246,11 +246,20 @@ static void post_structure(GstRwkv* self, GstStructure* s) {
 
 // ---- state file ------------------------------------------------------------------------
 
+// Posts NAME with the state file's path and the stream position it holds.
+static void post_state_message(GstRwkv* self, const char* name, const std::string& path) {
+  const gstrwkv::Stream& st = *self->rt->stream;
+  post_structure(self, gst_structure_new(name, "path", G_TYPE_STRING, path.c_str(), "tokens", G_TYPE_UINT64,
+                                         guint64(st.tokens_read()), "bytes", G_TYPE_UINT64, guint64(st.bytes_read()),
+                                         nullptr));
+}
+
 static bool save_state(GstRwkv* self, const std::string& path) {
   try {
     self->rt->stream->save(path);
     self->rt->last_save_us = g_get_monotonic_time();
     GST_INFO_OBJECT(self, "state saved to %s", path.c_str());
+    post_state_message(self, "rwkv-state-saved", path);
     return true;
   } catch (const std::exception& e) {
     GST_ELEMENT_WARNING(self, RESOURCE, WRITE, ("Could not save the state to %s", path.c_str()), ("%s", e.what()));
@@ -667,6 +676,7 @@ static gboolean action_load(GstRwkv* self, const gchar* path) {
   if (!self->rt->stream || !path) return FALSE;
   try {
     self->rt->stream->load(path);
+    post_state_message(self, "rwkv-state-restored", path);
     return TRUE;
   } catch (const std::exception& e) {
     GST_ELEMENT_WARNING(self, RESOURCE, READ, ("Could not load the state from %s", path), ("%s", e.what()));
@@ -707,6 +717,7 @@ static bool start(GstRwkv* self) {
     gst_segment_init(&self->rt->segment, GST_FORMAT_TIME);
     self->rt->stream = std::move(stream);
     self->rt->last_save_us = g_get_monotonic_time();
+    if (restored) post_state_message(self, "rwkv-state-restored", s.state_file);
   } catch (const std::exception& e) {
     post_progress(self, GST_PROGRESS_TYPE_ERROR, "Loading failed");
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("Could not start RWKV with model %s", s.model.c_str()), ("%s", e.what()));

@@ -197,13 +197,14 @@ void Stream::save(const std::string& path) {
   const size_t held = session_->pending_bytes();
   if (held > tail_.size()) throw rwkv::Error("held-back text longer than " + std::to_string(kTailBytes) + " bytes");
   rwkv::save_state_file(path, session_->model(), session_->state(), tail_.substr(tail_.size() - held),
-                        session_->logits());
+                        session_->logits(), session_->bytes_consumed());
 }
 
 void Stream::load(const std::string& path) {
   rwkv::SavedState saved = rwkv::load_state_file(path, session_->model());
   session_->reset();
-  session_->set_state(std::move(saved.state), saved.logits);
+  const uint64_t held = saved.held_back.size();
+  session_->set_state(std::move(saved.state), saved.logits, saved.bytes_read > held ? saved.bytes_read - held : 0);
   // The held-back text goes back into the streaming tokenizer, which holds it again.
   session_->ingest(saved.held_back);
   tail_ = saved.held_back;
@@ -212,6 +213,9 @@ void Stream::load(const std::string& path) {
 std::string Stream::detokenize(const std::vector<uint32_t>& tokens) const {
   return session_->tokenizer().decode(tokens);
 }
+
+uint64_t Stream::tokens_read() const { return session_->tokens_consumed(); }
+uint64_t Stream::bytes_read() const { return session_->bytes_consumed(); }
 
 std::string Stream::vocabulary() const { return session_->tokenizer().name(); }
 

@@ -78,6 +78,10 @@ class Stream {
 
   std::string detokenize(const std::vector<uint32_t>& tokens) const;
   std::string vocabulary() const;  // the tokenizer's name, for application/x-rwkv-tokens caps
+  // Where the state is in the whole stream (restored states included): tokens evaluated and
+  // bytes of text read, held-back text included. Saved with the state.
+  uint64_t tokens_read() const;
+  uint64_t bytes_read() const;
   Totals totals() const { return totals_; }
 
  private:

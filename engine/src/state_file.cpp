@@ -15,7 +15,7 @@ namespace rwkv {
 namespace {
 
 constexpr char kMagic[8] = {'R', 'W', 'K', 'V', 'S', 'T', 'F', '\0'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr size_t kMaxHeldBack = 1 << 20;
 
 void put(std::vector<uint8_t>& b, uint64_t v, int bytes) {
@@ -44,13 +44,14 @@ std::string dir_of(const std::string& path) {
 }  // namespace
 
 void save_state_file(const std::string& path, const Model& model, const State& state,
-                     const std::string& held_back, std::span<const float> logits) {
+                     const std::string& held_back, std::span<const float> logits, uint64_t bytes_read) {
   if (!logits.empty() && logits.size() != size_t(model.info().n_vocab))
     throw Error("cannot save '" + path + "': " + std::to_string(logits.size()) + " logits for a model of " +
                 std::to_string(model.info().n_vocab) + " tokens");
   std::vector<uint8_t> b(kMagic, kMagic + 8);
   put(b, kVersion, 4);
   put(b, model.fingerprint(), 8);
+  put(b, bytes_read, 8);
   put(b, held_back.size(), 4);
   b.insert(b.end(), held_back.begin(), held_back.end());
   put(b, logits.size(), 4);
@@ -100,16 +101,17 @@ SavedState load_state_file(const std::string& path, const Model& model) {
   if (f->size() < 8 || std::memcmp(r.take(8, "magic"), kMagic, 8) != 0)
     throw Error(what + ": wrong magic (not an RWKV state file)");
   const uint32_t version = r.u32("format version");
-  if (version != kVersion) throw Error(what + ": unsupported format version " + std::to_string(version));
+  if (version != 1 && version != kVersion) throw Error(what + ": unsupported format version " + std::to_string(version));
   if (f->size() < 4 || crc32(f->data(), f->size() - 4) != ByteReader(f->data() + f->size() - 4, 4, what).u32("checksum"))
     throw Error(what + ": checksum mismatch (the file is damaged or truncated)");
   const uint64_t fp = r.u64("model fingerprint");
   if (fp != model.fingerprint())
     throw Error(what + " belongs to another model (fingerprint " + std::to_string(fp) + ", this model " +
                 std::to_string(model.fingerprint()) + ")");
+  SavedState out;
+  if (version >= 2) out.bytes_read = r.u64("input position");
   const uint32_t held = r.u32("held-back length");
   if (held > kMaxHeldBack) r.fail("absurd held-back text length " + std::to_string(held));
-  SavedState out;
   out.held_back.assign(reinterpret_cast<const char*>(r.take(held, "held-back text")), held);
   const uint32_t n_logits = r.u32("number of logits");
   if (n_logits != 0 && n_logits != uint32_t(model.info().n_vocab))

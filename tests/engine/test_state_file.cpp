@@ -6,6 +6,7 @@
 
 #include <csignal>
 
+#include "../../engine/src/crc32.h"
 #include "rwkv/model.h"
 #include "rwkv/state_file.h"
 #include "testing.h"
@@ -36,9 +37,10 @@ int main() {
   std::vector<float> last(256);
   model->eval(s, text, last.data());
   const std::string path = dir + "/stream.state";
-  rwkv::save_state_file(path, *model, s, "held \xe2\x82", last);
+  rwkv::save_state_file(path, *model, s, "held \xe2\x82", last, 1234567890123);
   rwkv::SavedState r = rwkv::load_state_file(path, *model);
   CHECK(r.held_back == "held \xe2\x82");
+  CHECK(r.bytes_read == 1234567890123);
   CHECK(r.logits == last);
   CHECK_THROWS(rwkv::save_state_file(path + "2", *model, s, "", std::span<const float>(last.data(), 5)), "5 logits");
   CHECK(r.state.tokens_seen == text.size());
@@ -47,6 +49,21 @@ int main() {
   model->eval(s, next, a.data());
   model->eval(r.state, next, b.data());
   CHECK(a == b);
+
+  // A version 1 file (no input position) still loads, its position unknown (0).
+  {
+    std::vector<uint8_t> v1 = testing::read_bytes(path);
+    v1.erase(v1.begin() + 20, v1.begin() + 28);  // magic 8, version 4, fingerprint 8, position 8
+    v1[8] = 1;
+    const uint32_t crc = rwkv::crc32(v1.data(), v1.size() - 4);
+    for (int i = 0; i < 4; i++) v1[v1.size() - 4 + size_t(i)] = uint8_t(crc >> (8 * i));
+    testing::write_bytes(dir + "/v1.state", v1);
+    rwkv::SavedState o = rwkv::load_state_file(dir + "/v1.state", *model);
+    CHECK(o.bytes_read == 0 && o.held_back == "held \xe2\x82" && o.logits == last);
+    v1[8] = 3;
+    testing::write_bytes(dir + "/v3.state", v1);
+    CHECK_THROWS(rwkv::load_state_file(dir + "/v3.state", *model), "unsupported format version 3");
+  }
 
   CHECK_THROWS(rwkv::load_state_file(path, *other), "belongs to another model");
   const std::vector<uint8_t> good = testing::read_bytes(path);

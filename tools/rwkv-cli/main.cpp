@@ -22,6 +22,7 @@ const rwkv::cli::Command kCommands[] = {
      rwkv::cli::cmd_generate},
     {"score", "score --model PATH [--tokenizer PATH|auto] [--context TEXT] [--text TEXT] [--chunk-bytes N] [--threads N]  (text from stdin)",
      rwkv::cli::cmd_score},
+    {"state", "state --model PATH --state FILE  (a state file's stream position and contents)", rwkv::cli::cmd_state},
 };
 
 int usage(FILE* f) {

@@ -91,7 +91,8 @@ class Session {
   const State& state() const { return state_; }
   // Replaces the state (e.g. one restored with State::deserialize). `logits` are those saved
   // with it; without them a state that has seen tokens cannot predict until more text.
-  void set_state(State state, std::span<const float> logits = {});
+  // `bytes_consumed` restores the input position with it (held-back text excluded).
+  void set_state(State state, std::span<const float> logits = {}, uint64_t bytes_consumed = 0);
   // The logits after the last evaluated token; empty when there are none.
   std::span<const float> logits() const;
 

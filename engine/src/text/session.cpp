@@ -211,7 +211,7 @@ void Session::reset() {
   bytes_ = 0;
 }
 
-void Session::set_state(State state, std::span<const float> logits) {
+void Session::set_state(State state, std::span<const float> logits, uint64_t bytes_consumed) {
   const ModelInfo& i = model_->info();
   if (state.arch() != i.arch || state.n_layer() != i.n_layer || state.n_embd() != i.n_embd)
     throw Error("session: the state belongs to another model (" + std::string(arch_name(state.arch())) + ", " +
@@ -223,6 +223,7 @@ void Session::set_state(State state, std::span<const float> logits) {
   encoder_->reset();
   logits_.assign(logits.begin(), logits.end());
   has_logits_ = !logits.empty();
+  bytes_ = bytes_consumed;
 }
 
 }  // namespace rwkv
