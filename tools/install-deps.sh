@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages the build, the tests and the demo pipelines use.
 # Run as root (or with sudo); does nothing for packages already installed.
 set -e
-pkgs="meson ninja-build pkg-config g++ libglib2.0-dev nlohmann-json3-dev
+pkgs="meson ninja-build pkg-config g++ clang libclang-rt-14-dev libglib2.0-dev nlohmann-json3-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-x gstreamer1.0-pocketsphinx espeak-ng xz-utils"

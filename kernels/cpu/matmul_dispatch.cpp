@@ -2,18 +2,28 @@
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "matmul_kernels.h"
 
 namespace rwkv::cpu {
 
 namespace {
+#if defined(__x86_64__) && defined(RWKV_HAVE_X86_KERNELS)
+// CPUID leaf 1, ECX bit 29: clang before 15 rejects __builtin_cpu_supports("f16c").
+bool has_f16c() {
+  unsigned a, b, c, d;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+#endif
+
 bool cpu_has(const char* isa) {
 #if defined(__x86_64__) && defined(RWKV_HAVE_X86_KERNELS)
   __builtin_cpu_init();
   if (std::strcmp(isa, "avx2") == 0)
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
   if (std::strcmp(isa, "avx512") == 0) return __builtin_cpu_supports("avx512f");
 #endif
   return std::strcmp(isa, "generic") == 0;

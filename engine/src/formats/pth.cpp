@@ -120,6 +120,11 @@ void add_tensor(TensorMap& m, const Context& c, const std::string& name, const V
   if (contiguous) {
     t.data = bytes.data() + uint64_t(offset) * el;
   } else {
+    // Gathering may not make more values than the storage holds: overlapping strides (an
+    // expand()ed view) would let a tiny file claim terabytes.
+    if (n > uint64_t(storage_numel))
+      fail(c, name, "size " + t.shape_str() + " and its strides gather " + std::to_string(n) + " values from a storage of " +
+                        std::to_string(storage_numel) + " (overlapping strides)");
     uint8_t* dst = m.allocate(t.nbytes);
     std::vector<int64_t> idx(size.size(), 0);
     for (uint64_t i = 0; i < n; i++) {

@@ -16,6 +16,8 @@ namespace rwkv {
 namespace {
 
 constexpr uint64_t kMaxHeader = 100000000;  // the reference implementation's limit
+// A header nests 3 deep; far deeper JSON would exhaust the stack when printed in an error.
+constexpr int kMaxDepth = 32;
 
 DType safetensors_dtype(const std::string& what, const std::string& name, const std::string& d) {
   if (d == "F32") return DType::F32;
@@ -47,7 +49,10 @@ TensorMap load_safetensors(const std::string& path) {
 
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(text, text + hlen);
+    header = nlohmann::json::parse(text, text + hlen, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > kMaxDepth) throw Error(what + ": JSON header nested deeper than " + std::to_string(kMaxDepth) + " levels");
+      return true;
+    });
   } catch (const nlohmann::json::exception& e) {
     throw Error(what + ": invalid JSON header: " + e.what());
   }

@@ -12,6 +12,10 @@ ByteTrie::ByteTrie(Keys keys) {
   std::sort(keys.begin(), keys.end());
   for (size_t i = 0; i < keys.size(); i++) {
     if (keys[i].first.empty()) throw Error("tokenizer: empty token text");
+    // build() recurses once per byte: a bound keeps a corrupt file from exhausting the stack.
+    if (keys[i].first.size() > kMaxKeyBytes)
+      throw Error("tokenizer: token " + std::to_string(keys[i].second) + " is " + std::to_string(keys[i].first.size()) +
+                  " bytes long (at most " + std::to_string(kMaxKeyBytes) + ")");
     if (i && keys[i].first == keys[i - 1].first)
       throw Error("tokenizer: two tokens (" + std::to_string(keys[i - 1].second) + ", " +
                   std::to_string(keys[i].second) + ") have the same text");

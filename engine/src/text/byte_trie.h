@@ -28,6 +28,7 @@ class ByteTrie {
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
   static constexpr uint32_t kDenseFrom = 24;  // children count from which a node goes dense
+  static constexpr size_t kMaxKeyBytes = 1024;  // World tokens are at most 128 bytes
   struct Node {
     uint32_t edges = 0, n_edges = 0;  // into edge_bytes_ / edge_child_
     uint32_t dense = kNone;           // into dense_, or kNone

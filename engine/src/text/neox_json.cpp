@@ -16,6 +16,20 @@ namespace {
 
 using nlohmann::json;
 
+// Real files nest 5 deep; far deeper input would exhaust the stack when copied or printed.
+constexpr int kMaxDepth = 32;
+
+bool limit_depth(int depth, json::parse_event_t, json&) {
+  if (depth > kMaxDepth) throw Error("JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  return true;
+}
+
+// A token id: a non-negative integer (get<uint32_t>() would wrap a negative one).
+uint32_t token_id(const json& v, const std::string& token) {
+  if (!v.is_number_unsigned()) throw Error("token '" + token + "' has id " + v.dump() + ", not a non-negative integer");
+  return v.get<uint32_t>();
+}
+
 bool is_null_or(const json& j, const char* key, const json& allowed) {
   return !j.contains(key) || j[key].is_null() || j[key] == allowed;
 }
@@ -48,7 +62,7 @@ std::shared_ptr<Tokenizer> load_neox_tokenizer(const std::string& path) {
   try {
     json j;
     try {
-      j = json::parse(f);
+      j = json::parse(f, limit_depth);
     } catch (const json::exception& e) {
       throw Error(std::string("not valid JSON: ") + e.what());
     }
@@ -62,7 +76,7 @@ std::shared_ptr<Tokenizer> load_neox_tokenizer(const std::string& path) {
     spec.nfc = nfc_normalizer(j.value("normalizer", json()));
     check_pre_tokenizer(j.value("pre_tokenizer", json()));
     for (const auto& [spelled, id] : model.at("vocab").items())
-      spec.vocab.emplace_back(text::byte_level_decode(spelled), id.get<uint32_t>());
+      spec.vocab.emplace_back(text::byte_level_decode(spelled), token_id(id, spelled));
     for (const json& m : model.at("merges")) {
       std::string l, r;
       if (m.is_string()) {
@@ -80,7 +94,8 @@ std::shared_ptr<Tokenizer> load_neox_tokenizer(const std::string& path) {
     for (const json& a : j.value("added_tokens", json::array())) {
       if (a.value("lstrip", false) || a.value("rstrip", false) || a.value("single_word", false))
         throw Error("added token " + a.dump() + ": lstrip/rstrip/single_word are not supported");
-      spec.added.push_back({a.at("content").get<std::string>(), a.at("id").get<uint32_t>(), a.value("normalized", false)});
+      const std::string content = a.at("content").get<std::string>();
+      spec.added.push_back({content, token_id(a.at("id"), content), a.value("normalized", false)});
     }
   } catch (const json::exception& e) {
     throw Error(path + ": " + e.what());

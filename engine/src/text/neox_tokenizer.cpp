@@ -58,12 +58,15 @@ NeoxTokenizer::NeoxTokenizer(NeoxSpec spec) : nfc_(spec.nfc), ignore_merges_(spe
   std::unordered_map<std::string, uint32_t> ids;
   ids.reserve(spec.vocab.size());
   uint32_t n = 0;
+  auto count_id = [&](uint32_t id) {  // checked before id + 1, which could wrap
+    if (id >= (1u << 24)) throw Error(source + ": token id " + std::to_string(id) + " is implausible");
+    n = std::max(n, id + 1);
+  };
   for (auto& [b, id] : spec.vocab) {
     if (!ids.emplace(b, id).second) throw Error(source + ": two vocabulary entries spell the same bytes");
-    n = std::max(n, id + 1);
+    count_id(id);
   }
-  for (const auto& a : spec.added) n = std::max(n, a.id + 1);
-  if (n > (1u << 24)) throw Error(source + ": token ids up to " + std::to_string(n) + " are implausible");
+  for (const auto& a : spec.added) count_id(a.id);
   bytes_.resize(n);
   for (const auto& [b, id] : spec.vocab) bytes_[id] = b;
   std::vector<std::pair<std::string, uint32_t>> raw, norm;

@@ -82,7 +82,8 @@ void normalize_into(std::string_view s, std::string& out) {
 void nfc_append(std::string_view s, std::string& out) {
   // ASCII is NFC already and every ASCII character is an NFC boundary, so only the
   // stretches of non-ASCII text (with the ASCII character before each, which a combining
-  // mark may attach to) go through GLib.
+  // mark may attach to) go through GLib. GLib stops at a NUL, so a NUL before a stretch is
+  // left out of it (nothing composes with it).
   size_t i = 0, copied = 0;
   const size_t n = s.size();
   while (i < n) {
@@ -90,7 +91,7 @@ void nfc_append(std::string_view s, std::string& out) {
       i++;
       continue;
     }
-    const size_t start = i > copied ? i - 1 : i;
+    const size_t start = i > copied && s[i - 1] != '\0' ? i - 1 : i;
     out.append(s.substr(copied, start - copied));
     size_t end = i;
     while (end < n && uint8_t(s[end]) >= 0x80) end++;
