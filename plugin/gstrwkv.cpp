@@ -436,18 +436,21 @@ static GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
   maybe_save_periodically(self);
 
   if (s.mode == Mode::Score) {
+    // GstStructure strings must be UTF-8; the input (and so the word) may not be.
+    gchar* word = g_utf8_make_valid(score.least_likely_word.data(), gssize(score.least_likely_word.size()));
     GstStructure* st = gst_structure_new("rwkv-score", "running-time", G_TYPE_UINT64, guint64(end), "tokens",
                                          G_TYPE_UINT, guint(score.tokens), "bytes", G_TYPE_UINT, guint(score.bytes),
                                          "logprob", G_TYPE_DOUBLE, score.logprob, "bits-per-byte", G_TYPE_DOUBLE,
                                          score.bits_per_byte(), "least-likely-word", G_TYPE_STRING,
-                                         score.least_likely_word.c_str(), "least-likely-logprob", G_TYPE_DOUBLE,
+                                         word, "least-likely-logprob", G_TYPE_DOUBLE,
                                          score.least_likely_logprob, nullptr);
     buf = gst_buffer_make_writable(gst_buffer_ref(buf));
     GstCustomMeta* meta = gst_buffer_add_custom_meta(buf, "GstRwkvScoreMeta");
     GstStructure* ms = gst_custom_meta_get_structure(meta);
     gst_structure_set(ms, "tokens", G_TYPE_UINT, guint(score.tokens), "logprob", G_TYPE_DOUBLE, score.logprob,
                       "bits-per-byte", G_TYPE_DOUBLE, score.bits_per_byte(), "least-likely-word", G_TYPE_STRING,
-                      score.least_likely_word.c_str(), nullptr);
+                      word, nullptr);
+    g_free(word);
     post_structure(self, st);
     if (!GST_BUFFER_PTS_IS_VALID(buf) || !rt.timed) {
       GST_BUFFER_PTS(buf) = output_position(self, end);

@@ -1,28 +1,50 @@
 #!/bin/sh
 # The project's test command: installs what is missing, configures and builds ./build, runs
-# every Meson test suite, then the CPU suite again built with AddressSanitizer and
-# UndefinedBehaviorSanitizer (./build-asan; RWKV_SKIP_SANITIZERS=1 skips it), and ends with
-# one line "N passed, N failed, N skipped". Extra arguments go to the first `meson test`
-# (e.g. --suite cpu).
+# every Meson test suite; then the CPU and plugin suites again built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (./build-asan), and the libFuzzer targets for a bounded time
+# (./build-fuzz, tests/fuzz/run.sh); RWKV_SKIP_SANITIZERS=1 skips those two. Ends with one
+# line "N passed, N failed, N skipped" and exits non-zero when anything failed. Extra
+# arguments go to the first `meson test` (e.g. --suite cpu).
 set -e
 cd "$(dirname "$0")/.."
 sh tools/install-deps.sh
 [ -f build/build.ninja ] || meson setup build
 ninja -C build
+
+# run_suites DIR ARGS...: meson test in DIR, its output shown and kept in DIR/test-output.txt;
+# returns meson's status (sh has no pipefail: it is passed through a file).
+run_suites() {
+  dir=$1
+  shift
+  { meson test -C "$dir" --print-errorlogs "$@"; echo $? >"$dir/test-status"; } | tee "$dir/test-output.txt"
+  return "$(cat "$dir/test-status")"
+}
+
 set +e
-meson test -C build --print-errorlogs "$@" | tee build/test-output.txt
+run_suites build "$@"
 status=$?
 outputs=build/test-output.txt
 if [ "${RWKV_SKIP_SANITIZERS:-0}" != 1 ]; then
-  # The GStreamer parts are left out: gst-launch-1.0 cannot load a sanitized plugin.
-  [ -f build-asan/build.ninja ] || meson setup build-asan -Dplugin=disabled -Dcuda=disabled \
+  # The plugin is loaded into the sanitized GstHarness test programs; the pipelines suite is
+  # left out, as gst-launch-1.0 (not sanitized) cannot load a sanitized plugin.
+  [ -f build-asan/build.ninja ] || meson setup build-asan -Dcuda=disabled \
     -Db_sanitize=address,undefined -Dbuildtype=debugoptimized >/dev/null
   ninja -C build-asan
-  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-asan --print-errorlogs --suite cpu --timeout-multiplier 4 | tee build-asan/test-output.txt
-  asan_status=$?
-  [ $status -eq 0 ] && status=$asan_status
+  (
+    export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+    run_suites build-asan --suite cpu --suite plugin --timeout-multiplier 4
+  )
+  s=$?
+  [ $status -eq 0 ] && status=$s
   outputs="$outputs build-asan/test-output.txt"
+
+  sh tests/fuzz/run.sh
+  s=$?
+  if [ $s -ne 77 ]; then
+    [ $status -eq 0 ] && status=$s
+    outputs="$outputs build-fuzz/test-output.txt"
+  fi
 fi
 set -e
 total() {  # total NAME: the sum of "NAME: N" over the test runs

@@ -482,7 +482,9 @@ void test_huge_buffer() {
   std::printf("100 MB buffer: RSS %ld kB before, peak %ld kB while reading (+%ld kB); flush stopped it in %.3f s\n",
               before, peak, peak - before, stop_s);
   CHECK(done && ret == GST_FLOW_FLUSHING);
+#ifndef __SANITIZE_ADDRESS__  // AddressSanitizer holds freed memory in quarantine
   CHECK(peak - before < 32 * 1024);
+#endif
   CHECK(stop_s < 5);
   // The stream goes on after the flush, with what was read before it in the state.
   gst_harness_push_event(r.h, gst_event_new_flush_stop(TRUE));
