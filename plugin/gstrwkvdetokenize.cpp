@@ -7,17 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "gstrwkvtokenize.h"
 #include "rwkv/tokenizer.h"
+#include "token_element.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_rwkv_detokenize_debug);
 #define GST_CAT_DEFAULT gst_rwkv_detokenize_debug
 
 namespace {
 
-struct Settings {
-  std::string tokenizer = "auto", model;
-};
+using Settings = gstrwkv::TokenizerSettings;
 
 // Streaming state: touched by the streaming thread, and by state changes while stopped.
 struct Coder {
@@ -56,7 +54,6 @@ struct _GstRwkvDetokenize {
 G_DEFINE_TYPE(GstRwkvDetokenize, gst_rwkv_detokenize, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE(rwkvdetokenize, "rwkvdetokenize", GST_RANK_NONE, GST_TYPE_RWKV_DETOKENIZE);
 
-enum { PROP_0, PROP_TOKENIZER, PROP_MODEL };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("application/x-rwkv-tokens"));
@@ -233,18 +230,11 @@ static bool start(GstRwkvDetokenize* self) {
   const Settings s = *self->settings;
   GST_OBJECT_UNLOCK(self);
   std::shared_ptr<const rwkv::Tokenizer> tok;
-  if (self->coder->loaded && s.tokenizer == self->coder->loaded->tokenizer && s.model == self->coder->loaded->model) {
+  if (self->coder->loaded && s == *self->coder->loaded) {
     tok = self->coder->tok;
   } else if (!s.model.empty() || (s.tokenizer != "auto" && !s.tokenizer.empty())) {
-    try {
-      tok = gstrwkv::resolve_tokenizer(s.tokenizer, s.model);
-    } catch (const std::exception& e) {
-      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
-                        ("Could not load tokenizer \"%s\"%s%s", s.tokenizer.c_str(),
-                         s.model.empty() ? "" : " for model ", s.model.c_str()),
-                        ("%s", e.what()));
-      return false;
-    }
+    tok = gstrwkv::load_tokenizer_or_post(GST_ELEMENT(self), s);
+    if (!tok) return false;
     GST_INFO_OBJECT(self, "tokenizer %s (%s), %u tokens", tok->name(), tok->source.c_str(), tok->n_vocab());
   }
   // Otherwise (tokenizer=auto, no model) the caps name the vocabulary; only bytes needs no file.
@@ -267,24 +257,15 @@ static GstStateChangeReturn gst_rwkv_detokenize_change_state(GstElement* element
 
 static void gst_rwkv_detokenize_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
   GstRwkvDetokenize* self = GST_RWKV_DETOKENIZE(object);
-  const gchar* str = g_value_get_string(value);
   GST_OBJECT_LOCK(self);
-  switch (id) {
-    case PROP_TOKENIZER: self->settings->tokenizer = str && *str ? str : "auto"; break;
-    case PROP_MODEL: self->settings->model = str ? str : ""; break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
-  }
+  gstrwkv::set_tokenizer_property(object, *self->settings, id, value, pspec);
   GST_OBJECT_UNLOCK(self);
 }
 
 static void gst_rwkv_detokenize_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   GstRwkvDetokenize* self = GST_RWKV_DETOKENIZE(object);
   GST_OBJECT_LOCK(self);
-  switch (id) {
-    case PROP_TOKENIZER: g_value_set_string(value, self->settings->tokenizer.c_str()); break;
-    case PROP_MODEL: g_value_set_string(value, self->settings->model.c_str()); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
-  }
+  gstrwkv::get_tokenizer_property(object, *self->settings, id, value, pspec);
   GST_OBJECT_UNLOCK(self);
 }
 
@@ -318,17 +299,8 @@ static void gst_rwkv_detokenize_class_init(GstRwkvDetokenizeClass* klass) {
   gobject_class->finalize = gst_rwkv_detokenize_finalize;
   element_class->change_state = gst_rwkv_detokenize_change_state;
 
-  const auto ready = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-  g_object_class_install_property(gobject_class, PROP_TOKENIZER,
-      g_param_spec_string("tokenizer", "Tokenizer",
-          "\"bytes\", a tokenizer file (rwkv_vocab_v20230424.txt or a tokenizer.json), or \"auto\": the tokenizer "
-          "of the `model`, or without a model the one the caps name (only a bytes stream needs no file)",
-          "auto", ready));
-  g_object_class_install_property(gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Model",
-          "RWKV checkpoint whose tokenizer to use (tokenizer=auto) or to check the tokenizer file against; loaded "
-          "once and shared with rwkv elements reading the same file",
-          "", ready));
+  gstrwkv::install_tokenizer_properties(gobject_class,
+      "the tokenizer of the `model`, or without a model the one the caps name (only a bytes stream needs no file)");
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);

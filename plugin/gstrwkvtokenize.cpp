@@ -7,70 +7,17 @@
 #include <utility>
 #include <vector>
 
-#include "model_cache.h"
-#include "rwkv/error.h"
 #include "rwkv/tokenizer.h"
+#include "token_element.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_rwkv_tokenize_debug);
 #define GST_CAT_DEFAULT gst_rwkv_tokenize_debug
-
-// ---- shared with rwkvdetokenize --------------------------------------------------------
-
-namespace gstrwkv {
-
-std::shared_ptr<const rwkv::Tokenizer> resolve_tokenizer(const std::string& spec, const std::string& model) {
-  const bool automatic = spec.empty() || spec == "auto";
-  if (model.empty()) {
-    if (automatic)
-      throw rwkv::Error("tokenizer \"auto\" needs the `model` property; or set `tokenizer` to a tokenizer file or \"bytes\"");
-    return rwkv::load_tokenizer(spec);
-  }
-  // The device the rwkv element defaults to, so both find the same cached copy.
-  rwkv::LoadOptions opts;
-  opts.device = "auto";
-  const auto m = shared_model(model, opts);
-  return rwkv::tokenizer_for_model(*m, automatic ? "auto" : spec);
-}
-
-void prepare_src_pad(GstElement* element, GstPad* src, GstCaps* caps, const GstSegment* segment) {
-  if (GstEvent* ev = gst_pad_get_sticky_event(src, GST_EVENT_STREAM_START, 0)) {
-    gst_event_unref(ev);
-  } else {
-    gchar* id = gst_pad_create_stream_id(src, element, nullptr);
-    gst_pad_push_event(src, gst_event_new_stream_start(id));
-    g_free(id);
-  }
-  GstCaps* current = gst_pad_get_current_caps(src);
-  if (!current || !gst_caps_is_equal(current, caps)) gst_pad_push_event(src, gst_event_new_caps(caps));
-  if (current) gst_caps_unref(current);
-  if (!segment) return;
-  if (GstEvent* ev = gst_pad_get_sticky_event(src, GST_EVENT_SEGMENT, 0)) gst_event_unref(ev);
-  else gst_pad_push_event(src, gst_event_new_segment(segment));
-}
-
-gboolean answer_caps_query(GstPad* pad, GstQuery* query, GstCaps* ours) {
-  GstCaps* filter;
-  gst_query_parse_caps(query, &filter);
-  GstCaps* caps = ours ? gst_caps_ref(ours) : gst_pad_get_pad_template_caps(pad);
-  if (filter) {
-    GstCaps* both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(caps);
-    caps = both;
-  }
-  gst_query_set_caps_result(query, caps);
-  gst_caps_unref(caps);
-  return TRUE;
-}
-
-}  // namespace gstrwkv
 
 // ---- element ---------------------------------------------------------------------------
 
 namespace {
 
-struct Settings {
-  std::string tokenizer = "auto", model;
-};
+using Settings = gstrwkv::TokenizerSettings;
 
 // Streaming state: touched by the streaming thread, and by state changes while stopped.
 struct Coder {
@@ -114,7 +61,6 @@ struct _GstRwkvTokenize {
 G_DEFINE_TYPE(GstRwkvTokenize, gst_rwkv_tokenize, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE(rwkvtokenize, "rwkvtokenize", GST_RANK_NONE, GST_TYPE_RWKV_TOKENIZE);
 
-enum { PROP_0, PROP_TOKENIZER, PROP_MODEL };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("text/x-raw, format = (string) utf8; text/plain"));
@@ -306,16 +252,9 @@ static bool start(GstRwkvTokenize* self) {
   const Settings s = *self->settings;
   GST_OBJECT_UNLOCK(self);
   std::shared_ptr<const rwkv::Tokenizer> tok = self->coder->tok;
-  if (!tok || s.tokenizer != self->coder->loaded.tokenizer || s.model != self->coder->loaded.model) {
-    try {
-      tok = gstrwkv::resolve_tokenizer(s.tokenizer, s.model);
-    } catch (const std::exception& e) {
-      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
-                        ("Could not load tokenizer \"%s\"%s%s", s.tokenizer.c_str(),
-                         s.model.empty() ? "" : " for model ", s.model.c_str()),
-                        ("%s", e.what()));
-      return false;
-    }
+  if (!tok || !(s == self->coder->loaded)) {
+    tok = gstrwkv::load_tokenizer_or_post(GST_ELEMENT(self), s);
+    if (!tok) return false;
     GST_INFO_OBJECT(self, "tokenizer %s (%s), %u tokens", tok->name(), tok->source.c_str(), tok->n_vocab());
   }
   Coder* c = new Coder();
@@ -339,24 +278,15 @@ static GstStateChangeReturn gst_rwkv_tokenize_change_state(GstElement* element, 
 
 static void gst_rwkv_tokenize_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
   GstRwkvTokenize* self = GST_RWKV_TOKENIZE(object);
-  const gchar* str = g_value_get_string(value);
   GST_OBJECT_LOCK(self);
-  switch (id) {
-    case PROP_TOKENIZER: self->settings->tokenizer = str && *str ? str : "auto"; break;
-    case PROP_MODEL: self->settings->model = str ? str : ""; break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
-  }
+  gstrwkv::set_tokenizer_property(object, *self->settings, id, value, pspec);
   GST_OBJECT_UNLOCK(self);
 }
 
 static void gst_rwkv_tokenize_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
   GstRwkvTokenize* self = GST_RWKV_TOKENIZE(object);
   GST_OBJECT_LOCK(self);
-  switch (id) {
-    case PROP_TOKENIZER: g_value_set_string(value, self->settings->tokenizer.c_str()); break;
-    case PROP_MODEL: g_value_set_string(value, self->settings->model.c_str()); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
-  }
+  gstrwkv::get_tokenizer_property(object, *self->settings, id, value, pspec);
   GST_OBJECT_UNLOCK(self);
 }
 
@@ -388,17 +318,8 @@ static void gst_rwkv_tokenize_class_init(GstRwkvTokenizeClass* klass) {
   gobject_class->finalize = gst_rwkv_tokenize_finalize;
   element_class->change_state = gst_rwkv_tokenize_change_state;
 
-  const auto ready = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-  g_object_class_install_property(gobject_class, PROP_TOKENIZER,
-      g_param_spec_string("tokenizer", "Tokenizer",
-          "\"bytes\", a tokenizer file (rwkv_vocab_v20230424.txt or a tokenizer.json), or \"auto\": the tokenizer "
-          "of the `model` (a file beside it, the one inside a GGUF file, or bytes for 256-token models)",
-          "auto", ready));
-  g_object_class_install_property(gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Model",
-          "RWKV checkpoint whose tokenizer to use (tokenizer=auto) or to check the tokenizer file against; loaded "
-          "once and shared with rwkv elements reading the same file",
-          "", ready));
+  gstrwkv::install_tokenizer_properties(gobject_class,
+      "the tokenizer of the `model` (a file beside it, the one inside a GGUF file, or bytes for 256-token models)");
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
