@@ -47,7 +47,7 @@ int main() {
                "put rwkv_vocab_v20230424.txt beside it");
   const char* neox_missing = rwkv::neox_tokenizer_available() ? "put 20B_tokenizer.json beside it" : "built without";
   CHECK_THROWS(rwkv::tokenizer_for_model(*model_at(testing::random_v4_tensors(50277), dir + "/m.bin")), neox_missing);
-  CHECK_THROWS(rwkv::tokenizer_for_model(*model_at(testing::random_v4_tensors(300), "")), "pass --tokenizer");
+  CHECK_THROWS(rwkv::tokenizer_for_model(*model_at(testing::random_v4_tensors(300), "")), "set tokenizer to a tokenizer file");
   // With the vocabulary beside the model it is found.
   fs::copy_file(vocab, dir + "/rwkv_vocab_v20230424.txt", fs::copy_options::overwrite_existing);
   auto world_model = model_at(testing::random_v4_tensors(65536), dir + "/m.bin");

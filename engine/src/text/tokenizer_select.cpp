@@ -62,14 +62,14 @@ std::shared_ptr<Tokenizer> tokenizer_for_model(const Model& model, const std::st
   switch (info.n_vocab) {
     case 256: return make_bytes_tokenizer();
     case 65536:
-      throw Error(what + " uses the RWKV World vocabulary: put rwkv_vocab_v20230424.txt beside it or pass --tokenizer PATH");
+      throw Error(what + " uses the RWKV World vocabulary: put rwkv_vocab_v20230424.txt beside it or set tokenizer to its path");
     case 50277:
       if (!neox_tokenizer_available())
         throw Error(what + " uses the GPT-NeoX-20B tokenizer, which this build lacks (built without GLib or nlohmann-json)");
-      throw Error(what + " uses the GPT-NeoX-20B tokenizer: put 20B_tokenizer.json beside it or pass --tokenizer PATH");
+      throw Error(what + " uses the GPT-NeoX-20B tokenizer: put 20B_tokenizer.json beside it or set tokenizer to its path");
     default:
       throw Error("no tokenizer found for " + what + " (n_vocab " + std::to_string(info.n_vocab) +
-                  "): pass --tokenizer PATH");
+                  "): set tokenizer to a tokenizer file or \"bytes\"");
   }
 }
 
