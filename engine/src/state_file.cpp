@@ -1,10 +1,13 @@
 #include "rwkv/state_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "crc32.h"
 #include "formats/mapped_file.h"
@@ -39,6 +42,26 @@ void write_all(int fd, const uint8_t* p, size_t n, const std::string& path) {
 std::string dir_of(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Temporary files of `path` left by a process killed while saving: a save takes milliseconds,
+// so one untouched for a minute has no writer any more.
+void remove_stale_temporaries(const std::string& path) {
+  constexpr time_t kStaleSeconds = 60;
+  const std::string dir = dir_of(path);
+  const size_t slash = path.rfind('/');
+  const std::string prefix = (slash == std::string::npos ? path : path.substr(slash + 1)) + ".tmp.";
+  DIR* d = opendir(dir.c_str());
+  if (!d) return;
+  const time_t now = std::time(nullptr);
+  while (const dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() != prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string full = dir + "/" + name;
+    struct stat st;
+    if (lstat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > kStaleSeconds) ::unlink(full.c_str());
+  }
+  closedir(d);
 }
 
 }  // namespace
@@ -92,6 +115,7 @@ void save_state_file(const std::string& path, const Model& model, const State& s
     fsync(dfd);
     ::close(dfd);
   }
+  remove_stale_temporaries(path);
 }
 
 SavedState load_state_file(const std::string& path, const Model& model) {

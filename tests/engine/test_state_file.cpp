@@ -3,6 +3,7 @@
 // full disk) leaves the previous file intact and no temporary file behind.
 #include <dirent.h>
 #include <sys/resource.h>
+#include <utime.h>
 
 #include <csignal>
 
@@ -77,6 +78,22 @@ int main() {
   CHECK_THROWS(rwkv::load_state_file(dir + "/flip.state", *model), "checksum mismatch");
   CHECK_THROWS(rwkv::load_state_file(dir + "/none.state", *model), "No such file");
   CHECK_THROWS(rwkv::save_state_file(dir + "/no/such/dir/x.state", *model, s), "cannot create a temporary file");
+
+  // Temporary files a killed writer left: a stale one is removed by the next save, a fresh one
+  // (a save in progress elsewhere) and other files are not.
+  {
+    const std::string target = dir + "/clean.state";
+    const std::string stale = target + ".tmp.AbC123", fresh = target + ".tmp.XyZ789", other = target + ".tmp.notours";
+    for (const auto& f : {stale, fresh, other}) testing::write_bytes(f, std::vector<uint8_t>{1, 2, 3});
+    struct utimbuf old_times = {std::time(nullptr) - 3600, std::time(nullptr) - 3600};
+    utime(stale.c_str(), &old_times);
+    utime(other.c_str(), &old_times);
+    rwkv::save_state_file(target, *model, s);
+    CHECK(access(stale.c_str(), F_OK) != 0);
+    CHECK(access(fresh.c_str(), F_OK) == 0 && access(other.c_str(), F_OK) == 0);
+    std::remove(fresh.c_str());
+    std::remove(other.c_str());
+  }
 
   // A write that fails part-way: the old file survives whole, no temporary file remains.
   std::signal(SIGXFSZ, SIG_IGN);

@@ -10,6 +10,8 @@
 //   .. the state (State::serialize: its own magic, arch, dimensions, tokens seen, values, CRC)
 //   4  CRC-32 of everything before it
 // Loading checks all of it and refuses another model's state or a damaged file, saying why.
+// A save also removes temporary files of the same path that a killed writer left (untouched
+// for a minute).
 #pragma once
 #include <string>
 
