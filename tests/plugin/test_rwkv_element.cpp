@@ -1,8 +1,5 @@
 // The rwkv element under GstHarness with the tiny byte-level models: every mode, trigger,
 // event, property and signal a user relies on, and bad input.
-#include <gst/check/gstharness.h>
-#include <gst/gst.h>
-
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -12,57 +9,26 @@
 #include <thread>
 #include <vector>
 
-#include "../engine/testing.h"
+#include "harness.h"
 
 namespace {
 
 std::string g_model, g_model_other;
 
-struct Run {
-  GstHarness* h;
-  GstBus* bus;
+// A harness around one rwkv element on the tiny byte-level model.
+struct Run : testing::Harness {
   GstElement* rwkv;
 
-  explicit Run(const std::string& props, const char* caps = "text/x-raw,format=utf8") {
-    h = gst_harness_new_empty();
-    const std::string line = "rwkv name=r model=\"" + g_model + "\" tokenizer=bytes " + props;
-    gst_harness_add_parse(h, line.c_str());
-    rwkv = gst_bin_get_by_name(GST_BIN(h->element), "r");
-    bus = gst_bus_new();
-    gst_element_set_bus(h->element, bus);
-    gst_harness_play(h);
-    if (caps) {
-      gst_harness_set_src_caps_str(h, caps);
-    } else {  // stream-start and segment, but no caps
-      gst_harness_push_event(h, gst_event_new_stream_start("text"));
-      GstSegment seg;
-      gst_segment_init(&seg, GST_FORMAT_TIME);
-      gst_harness_push_event(h, gst_event_new_segment(&seg));
-    }
-  }
-  ~Run() {
-    gst_harness_teardown(h);
-    gst_object_unref(rwkv);
-    gst_object_unref(bus);
-  }
-
-  GstFlowReturn push(const std::string& text, GstClockTime pts = GST_CLOCK_TIME_NONE,
-                     GstClockTime dur = GST_CLOCK_TIME_NONE) {
-    GstBuffer* b = text.empty() ? gst_buffer_new() : gst_buffer_new_memdup(text.data(), text.size());
-    GST_BUFFER_PTS(b) = pts;
-    GST_BUFFER_DURATION(b) = dur;
-    return gst_harness_push(h, b);
-  }
-  void eos() { gst_harness_push_event(h, gst_event_new_eos()); }
+  explicit Run(const std::string& props, const char* caps = "text/x-raw,format=utf8")
+      : Harness("rwkv name=r model=\"" + g_model + "\" tokenizer=bytes " + props, caps),
+        rwkv(gst_bin_get_by_name(GST_BIN(h->element), "r")) {}
+  ~Run() { gst_object_unref(rwkv); }
 
   // Every output buffer's text so far.
   std::vector<std::string> texts(std::vector<GstClockTime>* pts = nullptr) {
-    std::vector<std::string> out;
-    while (GstBuffer* b = gst_harness_try_pull(h)) {
-      GstMapInfo m;
-      gst_buffer_map(b, &m, GST_MAP_READ);
-      out.emplace_back(reinterpret_cast<const char*>(m.data), m.size);
-      gst_buffer_unmap(b, &m);
+    std::vector<GstBuffer*> bufs;
+    std::vector<std::string> out = pull_all(&bufs);
+    for (GstBuffer* b : bufs) {
       if (pts) pts->push_back(GST_BUFFER_PTS(b));
       gst_buffer_unref(b);
     }
