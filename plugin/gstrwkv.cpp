@@ -390,7 +390,7 @@ static GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
     return GST_FLOW_ERROR;
   }
   if (rt.format == INPUT_MARKUP) {
-    if (!gstrwkv::strip_markup(std::string(text), plain)) {
+    if (!gstrwkv::strip_markup(text, plain)) {
       GST_ELEMENT_WARNING(self, STREAM, DECODE, ("Malformed pango markup; reading it as plain text"), (nullptr));
       plain = text;
     }

@@ -10,13 +10,15 @@ void on_text(GMarkupParseContext*, const gchar* text, gsize len, gpointer user, 
 }
 }  // namespace
 
-bool strip_markup(const std::string& markup, std::string& out) {
+bool strip_markup(std::string_view markup, std::string& out) {
   static const GMarkupParser parser = {nullptr, nullptr, on_text, nullptr, nullptr};
   out.clear();
-  // Pango markup is a fragment; a wrapper element makes it a document.
-  const std::string doc = "<markup>" + markup + "</markup>";
+  // Pango markup is a fragment; a wrapper element makes it a document. The parser reads it
+  // in three pieces, so the text is not copied.
   GMarkupParseContext* ctx = g_markup_parse_context_new(&parser, GMarkupParseFlags(0), &out, nullptr);
-  const gboolean ok = g_markup_parse_context_parse(ctx, doc.data(), gssize(doc.size()), nullptr) &&
+  const gboolean ok = g_markup_parse_context_parse(ctx, "<markup>", -1, nullptr) &&
+                      g_markup_parse_context_parse(ctx, markup.data(), gssize(markup.size()), nullptr) &&
+                      g_markup_parse_context_parse(ctx, "</markup>", -1, nullptr) &&
                       g_markup_parse_context_end_parse(ctx, nullptr);
   g_markup_parse_context_free(ctx);
   if (!ok) out.clear();

@@ -411,6 +411,31 @@ void test_utf8_across_buffers() {
   }
 }
 
+// Pango markup is read as its text (tags dropped, entities decoded); malformed markup is read
+// as it is, with a warning.
+void test_markup() {
+  Run r("mode=score", "text/x-raw,format=pango-markup");
+  // Per push: the bytes its rwkv-score message counts, and the warnings posted.
+  auto read = [&](const std::string& markup, guint& bytes, int& warned) {
+    CHECK(r.push(markup) == GST_FLOW_OK);
+    bytes = 0;
+    warned = 0;
+    while (GstMessage* m = gst_bus_pop(r.bus)) {
+      const GstStructure* st = gst_message_get_structure(m);
+      warned += GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING;
+      if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT && st && gst_structure_has_name(st, "rwkv-score"))
+        gst_structure_get_uint(st, "bytes", &bytes);
+      gst_message_unref(m);
+    }
+  };
+  guint bytes = 0;
+  int warned = 0;
+  read("<b>Hello</b> &amp; <i>world</i>", bytes, warned);
+  CHECK(bytes == std::string("Hello & world").size() && warned == 0);
+  read("<b>broken", bytes, warned);
+  CHECK(bytes == std::string("<b>broken").size() && warned == 1);
+}
+
 long rss_kb() {
   std::ifstream f("/proc/self/status");
   for (std::string line; std::getline(f, line);)
@@ -487,6 +512,7 @@ int main(int argc, char** argv) {
   test_latency();
   test_bad_input();
   test_utf8_across_buffers();
+  test_markup();
   test_huge_buffer();
   std::system(("rm -rf '" + dir + "'").c_str());
   return testing::finish();
