@@ -94,12 +94,16 @@ Score Stream::score_tokens(const std::vector<rwkv::TokenScore>& toks, size_t byt
   Score s;
   s.tokens = toks.size();
   s.bytes = bytes;
+  // The running total adds token by token, as the piece's sum does: the summary then does
+  // not depend on where the text was cut into buffers, to the last bit.
   for (const auto& t : toks)
-    if (t.scored) s.logprob += t.logprob;
+    if (t.scored) {
+      s.logprob += t.logprob;
+      totals_.logprob += t.logprob;
+    }
   least_likely_word(toks, final, s);
   totals_.tokens += s.tokens;
   totals_.bytes += s.bytes;
-  totals_.logprob += s.logprob;
   return s;
 }
 

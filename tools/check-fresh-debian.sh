@@ -23,6 +23,7 @@ set -euo pipefail
 usage() { sed -n '2,/^$/{/^#/s/^# \{0,1\}//p}' "$0"; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
+args=("$@")
 suites=()
 mode=default
 keep=""
@@ -47,7 +48,7 @@ command -v debootstrap >/dev/null || fail "needs debootstrap (apt-get install de
 
 # Mounts made below vanish with this private mount namespace, whatever ends the script.
 if [ -z "${RWKV_FRESH_NS:-}" ]; then
-  RWKV_FRESH_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
+  RWKV_FRESH_NS=1 exec unshare --mount --propagation private -- "$0" "${args[@]}"
 fi
 
 suite=bookworm   # Debian 12, what the README promises
