@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <type_traits>
 
 #include "device_math.cuh"
 #include "elementwise.h"
@@ -29,6 +30,9 @@ __global__ void activate_kernel(const float* in, size_t n, Act act, T* out) {
     case Act::Sigmoid: v = sigmoid(v); break;
     case Act::ReluSquare: v = fmaxf(v, 0.0f); v *= v; break;
   }
+  // relu(k)^2 passes fp16's largest value once k > 256: saturate rather than feed inf (and
+  // then NaN) into the next product (cuda-review.md B6).
+  if constexpr (std::is_same<T, __half>::value) v = fminf(fmaxf(v, -65504.0f), 65504.0f);
   out[i] = from_f32<T>(v);
 }
 

@@ -1,19 +1,40 @@
 #!/bin/sh
-# Builds the CUDA backend, runs its tests and the GPU benchmarks, printing what a report
-# needs: the machine, every test's measured differences, and the benchmark figures.
-# Needs only nvcc + cuBLAS (the CUDA toolkit), meson, ninja and python3; no GStreamer.
+# The CUDA backend's check on a GPU machine, in one call: build, the cuda suite (which must
+# run: a skipped test or absent test data fails the run), compute-sanitizer memcheck and
+# racecheck on one step and one sequence pass of each architecture, and one benchmark
+# shape. Needs only nvcc + cuBLAS (the CUDA toolkit), meson, ninja and python3; no GStreamer.
 #
-#   tests/cuda/run-on-gpu.sh [all|build|test|bench] [SHAPE...]
+#   tests/cuda/run-on-gpu.sh prepare        here, before the device call: copies the tiny test
+#                                           models (24 MB) into ./testdata (git-ignored) so that
+#                                           they travel with the working tree
+#   tests/cuda/run-on-gpu.sh check          on the device: all of the above, about 5 minutes
+#   tests/cuda/run-on-gpu.sh build|test|sanitize|bench [SHAPE...]   one stage
 #
-# Stages can run separately (a build in build-gpu is reused). With $OUT set, the test log
-# and the benchmark output are also copied there. The tiny test models are looked for in
-# ../shared/testdata, then $RWKV_TESTDATA, ./shared/testdata and ./testdata.
+# The device call (the `device` tool's run), after `prepare`:
+#   command: tests/cuda/run-on-gpu.sh check     carry: ["testdata"]     timeout_s: 540
+# Full logs go to $OUT when set, else to build-gpu-logs: build.txt, tests.txt,
+# cuda-testlog.txt, sanitize.txt, bench.txt (five files: a device call returns at most
+# eight); the output shows the summary. The test data is looked for in ../shared/testdata, then
+# $RWKV_TESTDATA, ./shared/testdata and ./testdata. The build targets the device's own
+# architecture (nvidia-smi's compute capability; -Dgpu_archs otherwise) to build quickly.
 set -u
 cd "$(dirname "$0")/../.."
-stage=${1:-all}
+stage=${1:-check}
 [ $# -gt 0 ] && shift
-shapes=${*:-"rwkv4-169m rwkv4-1.5b rwkv4-7b rwkv7-0.1b rwkv7-1.5b rwkv7-7.2b"}
+shapes=${*:-rwkv7-0.1b}
 out=${OUT:-}
+
+if [ "$stage" = prepare ]; then
+  src=../shared/testdata/rwkvcpp
+  [ -f "$src/SOURCES.txt" ] || { echo "run-on-gpu: no $src to copy" >&2; exit 1; }
+  mkdir -p testdata/rwkvcpp
+  cp "$src"/SOURCES.txt "$src"/expected-logits-* "$src"/*-FP32.bin "$src"/*-FP16.bin "$src"/*-Q5_1.bin \
+    testdata/rwkvcpp/
+  git check-ignore -q testdata || { echo "run-on-gpu: ./testdata is not ignored by git" >&2; exit 1; }
+  echo "testdata/rwkvcpp: $(du -sh testdata/rwkvcpp | cut -f1); now call the device with:"
+  echo "  command: tests/cuda/run-on-gpu.sh check    carry: [\"testdata\"]    timeout_s: 540"
+  exit 0
+fi
 
 if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
   PATH=/usr/local/cuda/bin:$PATH
@@ -21,7 +42,7 @@ if ! command -v nvcc >/dev/null 2>&1 && [ -x /usr/local/cuda/bin/nvcc ]; then
 fi
 
 echo "== machine"
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.memory --format=csv 2>&1 || true
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.memory,compute_cap --format=csv 2>&1
 nvcc --version | tail -n 2
 echo "meson $(meson --version), ninja $(ninja --version), $(nproc) cores"
 
@@ -34,33 +55,106 @@ if [ ! -f ../shared/testdata/rwkvcpp/SOURCES.txt ]; then
     fi
   done
 fi
-[ -f ../shared/testdata/rwkvcpp/SOURCES.txt ] || echo "WARNING: no test data: the model tests will be skipped"
+if [ ! -f ../shared/testdata/rwkvcpp/SOURCES.txt ]; then
+  echo "FAILED: no test data (run 'tests/cuda/run-on-gpu.sh prepare' here and carry testdata)"
+  exit 1
+fi
 
 status=0
-if [ "$stage" = all ] || [ "$stage" = build ] || [ ! -f build-gpu/build.ninja ]; then
-  echo "== build"
-  [ -f build-gpu/build.ninja ] || meson setup build-gpu -Dplugin=disabled -Dcuda=enabled || exit 1
-  ninja -C build-gpu || exit 1
-fi
+fail() { echo "FAILED: $*"; status=1; }
+# Full logs go to $OUT (or build-gpu-logs); the output shows what a report needs.
+logs=${out:-build-gpu-logs}
+mkdir -p "$logs"
+rm -f "$logs/sanitize.txt" "$logs/bench.txt"
 
-if [ "$stage" = all ] || [ "$stage" = test ]; then
-  echo "== tests (suite cuda, then the CPU engine suite)"
-  meson test -C build-gpu --suite cuda --print-errorlogs --timeout-multiplier 3 || status=1
-  echo "== measured differences (from build-gpu/meson-logs/testlog.txt)"
-  # Each test's name, result and own output: the model, then one line per comparison.
-  awk '/^test:/ { print ""; print } /^result:/ { print } /^-+ stdout -+$/ { p = 1; next }
-       /^-+ stderr -+$/ || /^=+$/ { p = 0 } p' build-gpu/meson-logs/testlog.txt
-  [ -n "$out" ] && cp build-gpu/meson-logs/testlog.txt "$out/cuda-testlog.txt"
-  meson test -C build-gpu --suite engine --print-errorlogs || status=1
-fi
+build() {
+  [ -f build-gpu/build.ninja ] && return 0
+  cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n 1 | tr -d ' .')
+  archs=${RWKV_GPU_ARCHS:-${cap:-80,89,90}}
+  echo "== build (gpu_archs=$archs)"
+  if { meson setup build-gpu -Dplugin=disabled -Dcuda=enabled -Dgpu_archs="$archs" && ninja -C build-gpu; } \
+      >"$logs/build.txt" 2>&1; then
+    tail -n 1 "$logs/build.txt"
+  else
+    tail -n 40 "$logs/build.txt"
+    echo "FAILED: build"
+    return 1
+  fi
+}
 
-if [ "$stage" = all ] || [ "$stage" = bench ]; then
+# meson's closing count NAME (Ok, Fail, Skipped, Timeout) from the suite's log.
+count() { sed -n "s/^$1: *\([0-9]*\).*/\1/p" build-gpu/meson-logs/testlog.txt | tail -n 1; }
+
+tests() {
+  echo "== tests (suite cuda)"
+  meson test -C build-gpu --suite cuda --print-errorlogs --timeout-multiplier 2 >"$logs/tests.txt" 2>&1
+  cp build-gpu/meson-logs/testlog.txt "$logs/cuda-testlog.txt"
+  grep -E '^ *[0-9]+/[0-9]+ ' "$logs/tests.txt" | grep -v ' OK ' || true
+  ok=$(count Ok) failed=$(count Fail) skipped=$(count Skipped) timeouts=$(count Timeout)
+  echo "cuda suite: ${ok:-?} passed, ${failed:-?} failed, ${timeouts:-?} timed out, ${skipped:-?} skipped"
+  [ "${failed:-1}" = 0 ] && [ "${timeouts:-1}" = 0 ] || fail "cuda tests failed (see $logs/tests.txt)"
+  [ "${skipped:-1}" = 0 ] || fail "${skipped:-?} cuda tests skipped: a skipped test is not a pass"
+  [ "${ok:-0}" -gt 0 ] || fail "no cuda test ran"
+  echo "== measured differences (the worst of each test's comparisons; all in $logs/cuda-testlog.txt)"
+  awk '/^test:/ { name = $NF } /^-+ stdout -+$/ { p = 1; next } /^-+ stderr -+$/ || /^=+$/ { p = 0 }
+       p && /max/ { print name ": " $0 }' build-gpu/meson-logs/testlog.txt | sort -t: -k1,1 -u
+}
+
+# One step and one sequence pass of each architecture, under memcheck (out-of-bounds and
+# misaligned accesses) and racecheck (shared-memory hazards).
+sanitize() {
+  echo "== compute-sanitizer"
+  if ! command -v compute-sanitizer >/dev/null 2>&1; then
+    echo "NOT CHECKED: compute-sanitizer is not on PATH"
+    sanitizer_missing=1
+    return
+  fi
+  for tool in memcheck racecheck; do
+    for run in "4v0 fp32" "5v1 fp32" "5v2 fp16" "6v0 fp16" "7v0 fp32" "7v0 fp16"; do
+      set -- $run
+      f=build-gpu/sanitize-$tool-$1-$2.txt
+      if RWKV_TESTDATA=../shared/testdata timeout 120 compute-sanitizer --tool "$tool" --error-exitcode 3 \
+          build-gpu/tests/cuda/test_cuda_vs_cpu "$1" "$2" quick >"$f" 2>&1; then
+        echo "$tool $1 $2: clean"
+      elif grep -q 'Device not supported' "$f"; then
+        # Some machines' runtimes (gVisor) refuse the sanitizer: nothing was checked.
+        echo "$tool: NOT CHECKED: compute-sanitizer cannot run on this machine ($(grep -m1 'Device not supported' "$f"))"
+        sanitizer_missing=1
+        break 2
+      else
+        echo "$tool $1 $2: FAILED"
+        tail -n 30 "$f"
+        status=1
+      fi
+      { echo "=== $tool $1 $2"; cat "$f"; } >>"$logs/sanitize.txt"
+    done
+  done
+}
+
+bench() {
   echo "== benchmarks (fp16, random weights of real shapes)"
   for s in $shapes; do
     echo "-- $s"
-    build-gpu/tools/rwkv-bench --device cuda --shape "$s" --dtype fp16 > "build-gpu/bench-$s.txt" 2>&1 || status=1
-    cat "build-gpu/bench-$s.txt"
-    [ -n "$out" ] && cat "build-gpu/bench-$s.txt" >> "$out/bench.txt"
+    f=build-gpu/bench-$s.txt
+    if timeout 150 build-gpu/tools/rwkv-bench --device cuda --shape "$s" --dtype fp16 >"$f" 2>&1; then
+      cat "$f"
+    else
+      tail -n 20 "$f"
+      fail "bench $s"
+    fi
+    cat "$f" >>"$logs/bench.txt"
   done
-fi
+}
+
+case $stage in
+  check) build || exit 1; tests; sanitize; bench ;;
+  build) build || exit 1 ;;
+  test) build || exit 1; tests ;;
+  sanitize) build || exit 1; sanitize ;;
+  bench) build || exit 1; bench ;;
+  *) echo "run-on-gpu: unknown stage '$stage' (prepare, check, build, test, sanitize, bench)" >&2; exit 2 ;;
+esac
+not_checked=""
+[ -n "${sanitizer_missing:-}" ] && not_checked=" (compute-sanitizer could not run: memory and race checks NOT done)"
+if [ $status -eq 0 ]; then echo "run-on-gpu: $stage passed$not_checked"; else echo "run-on-gpu: $stage FAILED$not_checked"; fi
 exit $status

@@ -16,7 +16,8 @@ namespace {
 const Shape kShapes[] = {
     {"rwkv4-169m", "rwkv4", 768, 12, 50277},  {"rwkv4-430m", "rwkv4", 1024, 24, 50277},
     {"rwkv4-1.5b", "rwkv4", 2048, 24, 50277}, {"rwkv4-3b", "rwkv4", 2560, 32, 50277},
-    {"rwkv4-7b", "rwkv4", 4096, 32, 50277},   {"rwkv7-0.1b", "rwkv7", 768, 12, 65536},
+    {"rwkv4-7b", "rwkv4", 4096, 32, 50277},   {"rwkv5-0.4b", "rwkv5", 1024, 24, 65536},
+    {"rwkv6-1.6b", "rwkv6", 2048, 24, 65536}, {"rwkv7-0.1b", "rwkv7", 768, 12, 65536},
     {"rwkv7-1.5b", "rwkv7", 2048, 24, 65536}, {"rwkv7-7.2b", "rwkv7", 4096, 32, 65536},
 };
 
@@ -116,6 +117,59 @@ void rwkv4_layers(Builder& b, const Shape& s) {
   }
 }
 
+// The channel mix of RWKV-4 to 6 (mixes named time_mix_* up to 5, time_maa_* in 6).
+void gated_channel_mix(Builder& b, const std::string& p, int C, int F, const char* mix) {
+  b.vec(p + "ffn." + mix + "_k", {1, 1, C}, 0.0f, 1.0f);
+  b.vec(p + "ffn." + mix + "_r", {1, 1, C}, 0.0f, 1.0f);
+  b.matrix(p + "ffn.key.weight", F, C);
+  b.matrix(p + "ffn.value.weight", C, F);
+  b.matrix(p + "ffn.receptance.weight", C, C);
+}
+
+// REFERENCE.md, RWKV-5.2: time_mix_{k,v,r,g} [1,1,C]; time_decay, time_faaaa [H,N]; gate.
+void rwkv5_layers(Builder& b, const Shape& s) {
+  const int C = s.n_embd, F = int(3.5 * C) / 32 * 32, H = C / kHeadSize;
+  for (int l = 0; l < s.n_layer; l++) {
+    const std::string p = "blocks." + std::to_string(l) + ".";
+    b.ln(p + "ln1", C);
+    b.ln(p + "ln2", C);
+    for (const char* n : {"att.time_mix_k", "att.time_mix_v", "att.time_mix_r", "att.time_mix_g"})
+      b.vec(p + n, {1, 1, C}, 0.0f, 1.0f);
+    b.vec(p + "att.time_decay", {H, kHeadSize}, -4.0f, 1.0f);
+    b.vec(p + "att.time_faaaa", {H, kHeadSize}, -1.0f, 1.0f);
+    b.ln(p + "att.ln_x", C);
+    for (const char* n : {"att.key.weight", "att.value.weight", "att.receptance.weight", "att.gate.weight",
+                          "att.output.weight"})
+      b.matrix(p + n, C, C);
+    gated_channel_mix(b, p, C, F, "time_mix");
+  }
+}
+
+// REFERENCE.md, RWKV-6: time_maa_{x,w,k,v,r,g} [1,1,C]; time_maa_w1 [C,5*32], time_maa_w2
+// [5,32,C]; time_decay [1,1,C] with a rank-64 LoRA; time_faaaa [H,N].
+void rwkv6_layers(Builder& b, const Shape& s) {
+  const int C = s.n_embd, F = int(3.5 * C) / 32 * 32, H = C / kHeadSize;
+  for (int l = 0; l < s.n_layer; l++) {
+    const std::string p = "blocks." + std::to_string(l) + ".";
+    b.ln(p + "ln1", C);
+    b.ln(p + "ln2", C);
+    for (const char* n : {"att.time_maa_x", "att.time_maa_w", "att.time_maa_k", "att.time_maa_v", "att.time_maa_r",
+                          "att.time_maa_g"})
+      b.vec(p + n, {1, 1, C}, 0.0f, 1.0f);
+    b.matrix(p + "att.time_maa_w1", C, 5 * 32);
+    b.matrix(p + "att.time_maa_w2", {5, 32, C});
+    b.vec(p + "att.time_decay", {1, 1, C}, -4.0f, 1.0f);
+    b.matrix(p + "att.time_decay_w1", C, 64);
+    b.matrix(p + "att.time_decay_w2", 64, C);
+    b.vec(p + "att.time_faaaa", {H, kHeadSize}, -1.0f, 1.0f);
+    b.ln(p + "att.ln_x", C);
+    for (const char* n : {"att.key.weight", "att.value.weight", "att.receptance.weight", "att.gate.weight",
+                          "att.output.weight"})
+      b.matrix(p + n, C, C);
+    gated_channel_mix(b, p, C, F, "time_maa");
+  }
+}
+
 // REFERENCE.md, RWKV-7: x_* , w0, a0, v0, k_k, k_a [1,1,C]; w1 [C,Dw], w2 [Dw,C] (a, v, g
 // alike); r_k [H,N]; v0/v1/v2 absent in layer 0.
 void rwkv7_layers(Builder& b, const Shape& s) {
@@ -172,6 +226,8 @@ TensorMap random_model(const Shape& s, DType dtype, uint64_t seed) {
   b.matrix("emb.weight", s.n_vocab, C);
   b.ln("blocks.0.ln0", C);
   if (s.arch == "rwkv4") rwkv4_layers(b, s);
+  else if (s.arch == "rwkv5") rwkv5_layers(b, s);
+  else if (s.arch == "rwkv6") rwkv6_layers(b, s);
   else if (s.arch == "rwkv7") rwkv7_layers(b, s);
   else throw Error("random models of " + s.arch + " are not available");
   b.ln("ln_out", C);

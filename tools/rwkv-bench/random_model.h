@@ -9,12 +9,13 @@ namespace rwkv::bench {
 
 struct Shape {
   std::string name;  // e.g. "rwkv4-169m"
-  std::string arch;  // "rwkv4" or "rwkv7"
+  std::string arch;  // "rwkv4", "rwkv5" (5.2), "rwkv6" or "rwkv7"
   int n_embd, n_layer, n_vocab;
 };
 
 // Known shapes: rwkv4-169m, rwkv4-430m, rwkv4-1.5b, rwkv4-3b, rwkv4-7b (V 50277);
-// rwkv7-0.1b (C 768, L 12), rwkv7-1.5b (C 2048, L 24), rwkv7-7.2b (C 4096, L 32) (V 65536).
+// rwkv5-0.4b (C 1024, L 24), rwkv6-1.6b (C 2048, L 24), rwkv7-0.1b (C 768, L 12),
+// rwkv7-1.5b (C 2048, L 24), rwkv7-7.2b (C 4096, L 32) (V 65536); head size 64 from v5 on.
 Shape shape_by_name(const std::string& name);
 std::string shape_names();  // space-separated
 

@@ -35,14 +35,19 @@ std::unique_ptr<Runner> make_cuda_runner(const ModelInfo& info, const TensorMap&
   const cuda::Device dev = cuda::Device::open(index);
   if (resolved) *resolved = "cuda:" + std::to_string(index);
   cuda::DeviceGuard guard(index);
+  std::unique_ptr<Runner> r;
   switch (info.arch) {
-    case Arch::V4: return cuda::make_v4(info, tensors, dev);
+    case Arch::V4: r = cuda::make_v4(info, tensors, dev); break;
     case Arch::V5_1:
-    case Arch::V5_2: return cuda::make_v5(info, tensors, dev);
-    case Arch::V6: return cuda::make_v6(info, tensors, dev);
-    case Arch::V7: return cuda::make_v7(info, tensors, dev);
+    case Arch::V5_2: r = cuda::make_v5(info, tensors, dev); break;
+    case Arch::V6: r = cuda::make_v6(info, tensors, dev); break;
+    case Arch::V7: r = cuda::make_v7(info, tensors, dev); break;
   }
-  throw Error("unknown architecture " + std::to_string(int(info.arch)));
+  if (!r) throw Error("unknown architecture " + std::to_string(int(info.arch)));
+  // The weights went up with plain cudaMemcpy, which a non-blocking stream does not wait
+  // for: the first pass starts after the last copy has landed (cuda-review.md A4).
+  cuda::check(cudaDeviceSynchronize(), dev, "uploading the weights");
+  return r;
 }
 
 bool cuda_eval_batch(Runner& runner, std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) {
@@ -52,8 +57,8 @@ bool cuda_eval_batch(Runner& runner, std::span<State* const> states, std::span<c
   return true;
 }
 
-std::unique_ptr<StateBatch> cuda_new_state_batch(const Runner& runner, size_t n) {
-  const auto* r = dynamic_cast<const cuda::CudaRunner*>(&runner);
+std::unique_ptr<StateBatch> cuda_new_state_batch(Runner& runner, size_t n) {
+  auto* r = dynamic_cast<cuda::CudaRunner*>(&runner);
   if (!r) return nullptr;
   return std::make_unique<cuda::CudaStateBatch>(*r, n);
 }

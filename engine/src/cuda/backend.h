@@ -21,7 +21,7 @@ bool cuda_eval_batch(Runner& runner, std::span<State* const> states, std::span<c
                      float* logits);
 
 // Model::new_state_batch on a CUDA runner; null when `runner` is not one.
-std::unique_ptr<StateBatch> cuda_new_state_batch(const Runner& runner, size_t n);
+std::unique_ptr<StateBatch> cuda_new_state_batch(Runner& runner, size_t n);
 // Model::eval_batch on a StateBatch (slots already resolved and checked); false when `runner`
 // is not a CUDA runner. Throws when the batch belongs to another model.
 bool cuda_eval_state_batch(Runner& runner, StateBatch& batch, std::span<const uint32_t> tokens, float* logits,

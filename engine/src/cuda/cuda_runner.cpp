@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -121,8 +122,12 @@ void CudaRunner::load_embedding(const TensorMap& tensors) {
   for (int r0 = 0; r0 < V; r0 += slice) {
     const int n = std::min(slice, V - r0);
     tensor_to_f32(emb, host.data(), uint64_t(r0) * uint64_t(C), uint64_t(n) * uint64_t(C));
-    check(cudaMemcpy(raw.get(), host.data(), size_t(n) * size_t(C) * sizeof(float), cudaMemcpyHostToDevice), dev_,
-          "uploading tensor 'emb.weight'");
+    // On the model's stream, so the LayerNorm below reads the whole slice (a plain cudaMemcpy
+    // is not ordered against a non-blocking stream: cuda-review.md A1). From pageable memory
+    // the copy has taken the data when it returns; the sync below frees `raw` and `host`.
+    check(cudaMemcpyAsync(raw.get(), host.data(), size_t(n) * size_t(C) * sizeof(float), cudaMemcpyHostToDevice,
+                          stream_),
+          dev_, "uploading tensor 'emb.weight'");
     check(layer_norm_rows(raw.as<float>(), 0, 1, n, C, w, b,
                           static_cast<uint8_t*>(table) + size_t(r0) * size_t(C) * elem_bytes(emb_type_), emb_type_,
                           stream_),
@@ -132,13 +137,17 @@ void CudaRunner::load_embedding(const TensorMap& tensors) {
   emb_ = table;
 }
 
+void CudaRunner::check_state(const State& s) const {
+  if (s.arch() != info_.arch || s.n_layer() != info_.n_layer || s.n_embd() != info_.n_embd ||
+      s.data().size() != state_floats_)
+    throw Error("state does not belong to this model (" + std::string(arch_name(s.arch())) + ", " +
+                std::to_string(s.n_layer()) + " layers, n_embd " + std::to_string(s.n_embd()) + ")");
+}
+
 void CudaRunner::check_states(std::span<State* const> states) const {
   for (const State* s : states) {
     if (!s) throw Error("null state in a batch");
-    if (s->arch() != info_.arch || s->n_layer() != info_.n_layer || s->n_embd() != info_.n_embd ||
-        s->data().size() != state_floats_)
-      throw Error("state does not belong to this model (" + std::string(arch_name(s->arch())) + ", " +
-                  std::to_string(s->n_layer()) + " layers, n_embd " + std::to_string(s->n_embd()) + ")");
+    check_state(*s);
   }
   if (states.size() > 1) {
     std::vector<const State*> sorted(states.begin(), states.end());
@@ -146,6 +155,40 @@ void CudaRunner::check_states(std::span<State* const> states) const {
     if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
       throw Error("the same state appears twice in a batch");
   }
+}
+
+void CudaRunner::init_slots(float* first, size_t n) {
+  if (n == 0) return;
+  const State initial(info_);
+  const size_t bytes = state_floats_ * sizeof(float);
+  std::lock_guard<std::mutex> lock(mu_);
+  DeviceGuard guard(dev_.index);
+  // The initial state into the first slot, then doubled: slots [k, 2k) from [0, k).
+  check(cudaMemcpyAsync(first, initial.data().data(), bytes, cudaMemcpyHostToDevice, stream_), dev_,
+        "initialising a batch of states");
+  for (size_t done = 1; done < n; done *= 2)
+    check(cudaMemcpyAsync(first + done * state_floats_, first, std::min(done, n - done) * bytes,
+                          cudaMemcpyDeviceToDevice, stream_),
+          dev_, "initialising a batch of states");
+  check(cudaStreamSynchronize(stream_), dev_, "initialising a batch of states");
+}
+
+void CudaRunner::put_state(float* slot, const State& s) {
+  check_state(s);
+  std::lock_guard<std::mutex> lock(mu_);
+  DeviceGuard guard(dev_.index);
+  check(cudaMemcpyAsync(slot, s.data().data(), state_floats_ * sizeof(float), cudaMemcpyHostToDevice, stream_), dev_,
+        "copying a state into a batch");
+  check(cudaStreamSynchronize(stream_), dev_, "copying a state into a batch");
+}
+
+void CudaRunner::get_state(const float* slot, State& s) {
+  check_state(s);
+  std::lock_guard<std::mutex> lock(mu_);
+  DeviceGuard guard(dev_.index);
+  check(cudaMemcpyAsync(s.data().data(), slot, state_floats_ * sizeof(float), cudaMemcpyDeviceToHost, stream_), dev_,
+        "copying a state out of a batch");
+  check(cudaStreamSynchronize(stream_), dev_, "copying a state out of a batch");
 }
 
 void CudaRunner::check_tokens(std::span<const uint32_t> tokens) const {
@@ -330,6 +373,26 @@ cudaGraphExec_t CudaRunner::step_graph(const Pass& p, bool logits) {
   return exec;
 }
 
+// The step graph, or null (and plain launches from now on, said once) when capturing or
+// instantiating it fails: a driver or library that cannot capture costs speed, not the
+// stream (cuda-review.md B4). An error that is not the capture's shows again in the plain launch.
+cudaGraphExec_t CudaRunner::step_graph_or_null(const Pass& p, bool logits) {
+  try {
+    return step_graph(p, logits);
+  } catch (const Error& e) {
+    cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+    if (cudaStreamIsCapturing(stream_, &status) == cudaSuccess && status != cudaStreamCaptureStatusNone) {
+      cudaGraph_t graph = nullptr;
+      if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
+    }
+    cudaGetLastError();  // clears a non-sticky error; a sticky one fails the plain launch too
+    std::fprintf(stderr, "rwkv: %s: CUDA graph capture failed (%s); step mode runs with plain launches\n",
+                 dev_.label().c_str(), e.what());
+    use_graphs_ = false;
+    return nullptr;
+  }
+}
+
 void CudaRunner::drop_graphs() {
   for (auto& [key, g] : graphs_) cudaGraphExecDestroy(g);
   graphs_.clear();
@@ -346,7 +409,8 @@ bool CudaRunner::run(const Pass& p, std::span<const uint32_t> tokens, float* log
   bool staged = want;  // else the logits went straight to `logits`
   if (T == 1) {
     std::copy(tokens.begin(), tokens.end(), tok);
-    if (use_graphs_) check(cudaGraphLaunch(step_graph(p, want), stream_), dev_, "cudaGraphLaunch");
+    cudaGraphExec_t graph = use_graphs_ ? step_graph_or_null(p, want) : nullptr;
+    if (graph) check(cudaGraphLaunch(graph, stream_), dev_, "cudaGraphLaunch");
     else enqueue_step(p, want);
   } else {
     states_in(p);

@@ -47,6 +47,13 @@ class CudaRunner : public Runner {
                   std::span<const size_t> slots);
   int threads() const override { return 1; }
 
+  // A state batch's device memory, under the runner's lock and on its stream, so that a
+  // copy is ordered against every pass and never overlaps one running in another thread
+  // (cuda-review.md A2, A3). Each returns with its copies done.
+  void init_slots(float* first, size_t n);      // n initial states from `first` on
+  void put_state(float* slot, const State& s);  // checks that s belongs to this model
+  void get_state(const float* slot, State& s);
+
   const ModelInfo& info() const { return info_; }
   const Device& device() const { return dev_; }
   ElemType operand_type() const { return type_; }
@@ -96,6 +103,7 @@ class CudaRunner : public Runner {
   bool run(const Pass& p, std::span<const uint32_t> tokens, float* logits, Logits which);
   void run_states(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits, Logits which);
   void check_states(std::span<State* const> states) const;
+  void check_state(const State& s) const;
   void check_tokens(std::span<const uint32_t> tokens) const;
   void reserve(int B, bool work, bool staging);
   void states_in(const Pass& p);
@@ -104,6 +112,7 @@ class CudaRunner : public Runner {
   void enqueue_forward(int B, int T);
   void enqueue_head(int rows, size_t first, size_t stride);
   cudaGraphExec_t step_graph(const Pass& p, bool logits);
+  cudaGraphExec_t step_graph_or_null(const Pass& p, bool logits);
   void drop_graphs();
   void load_embedding(const TensorMap& tensors);
 
@@ -122,7 +131,7 @@ class CudaRunner : public Runner {
   DeviceBuffer work_;              // working slots
   PinnedBuffer state_host_, logits_host_;
   std::map<std::tuple<const float*, int, int, bool>, cudaGraphExec_t> graphs_;
-  bool use_graphs_ = true;
+  bool use_graphs_ = true;  // false from the start with RWKV_CUDA_GRAPHS=0, or once a capture failed
   std::mutex mu_;
 };
 

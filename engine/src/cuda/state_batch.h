@@ -1,5 +1,7 @@
 // A StateBatch of a CUDA model: its states live in one device buffer, slot i at
-// i * state_floats, laid out as State holds them; tokens_seen stays on the host.
+// i * state_floats, laid out as State holds them; tokens_seen stays on the host. Every copy
+// in or out goes through the runner (its lock, its stream), so it is ordered against the
+// passes that read the slots.
 #pragma once
 #include <vector>
 
@@ -9,7 +11,8 @@ namespace rwkv::cuda {
 
 class CudaStateBatch final : public StateBatch {
  public:
-  CudaStateBatch(const CudaRunner& owner, size_t n);  // n initial states
+  CudaStateBatch(CudaRunner& owner, size_t n);  // n initial states
+  ~CudaStateBatch() override;
   size_t size() const override { return n_; }
   void load(size_t slot, const State& state) override;
   void store(size_t slot, State& state) const override;
@@ -20,8 +23,7 @@ class CudaStateBatch final : public StateBatch {
 
  private:
   void check_slot(size_t slot) const;
-  void check_state(const State& s) const;
-  const CudaRunner& owner_;
+  CudaRunner& owner_;
   size_t n_;
   DeviceBuffer buf_;
 };
