@@ -1,6 +1,7 @@
 #include "rwkv_stream.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -55,6 +56,8 @@ void Stream::least_likely_word(const std::vector<rwkv::TokenScore>& toks, bool f
         close_word();
         continue;
       }
+      // Cut an over-long word at a character boundary (not inside a UTF-8 sequence).
+      if (word_.size() >= kMaxWordBytes && (static_cast<unsigned char>(c) & 0xc0) != 0x80) close_word();
       word_ += c;
       if (!counted && t.scored) {
         word_lp_ += t.logprob;
@@ -185,16 +188,35 @@ Answer Stream::answer(const Settings& s, const std::string& pending, const std::
   if (p.stop.empty() && s.mode == Mode::Respond) p.stop = {"\n\n"};
   const rwkv::GenerateResult r = fork.generate(p, [&](std::string_view) { return !abort.load(); });
   a.aborted = r.reason == rwkv::StopReason::Callback;
-  a.text = s.mode == Mode::Respond ? trim(r.text) : r.text;
+  // Trimmed: a caption that starts with a line break shows nothing (webvttenc, textoverlay).
+  a.text = trim(r.text);
   return a;
 }
 
-void Stream::reset() {
+bool Stream::can_continue() const {
+  return !session_->logits().empty() || session_->pending_bytes() > 0 ||
+         (session_->tokens_consumed() == 0 && session_->tokenizer().end_of_text().has_value());
+}
+
+void Stream::restart(const std::string& preamble, bool keep_totals) {
   session_->reset();
   word_.clear();
   word_lp_ = 0;
   word_scored_ = false;
   tail_.clear();
+  if (!keep_totals) totals_ = Totals();
+  if (preamble.empty()) return;
+  session_->ingest(preamble);
+  tail_ = preamble.size() > kTailBytes ? preamble.substr(preamble.size() - kTailBytes) : preamble;
+}
+
+double Stream::step_seconds() {
+  rwkv::Session fork = session_->fork();
+  const uint32_t token = 0;
+  fork.ingest(std::span<const uint32_t>(&token, 1));  // warms the model's buffers
+  const auto t0 = std::chrono::steady_clock::now();
+  fork.ingest(std::span<const uint32_t>(&token, 1));
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 void Stream::save(const std::string& path) {

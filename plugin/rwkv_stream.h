@@ -72,7 +72,14 @@ class Stream {
   // Reads the text the streaming tokenizer holds back (end of stream).
   void flush();
   Answer answer(const Settings& s, const std::string& pending, const std::atomic<bool>& abort);
-  void reset();
+  // Whether continue mode has something to continue from: text read (or held back), or a
+  // tokenizer with an end-of-text token to start from.
+  bool can_continue() const;
+  // Back to the start of a stream: the initial state, then `preamble` read (not scored, not
+  // counted in the totals). keep_totals: the totals go on counting (the reset signal).
+  void restart(const std::string& preamble, bool keep_totals);
+  // Seconds one token takes in step mode, measured on a fork (the state is untouched).
+  double step_seconds();
   void save(const std::string& path);
   void load(const std::string& path);
 
@@ -86,6 +93,9 @@ class Stream {
 
  private:
   static constexpr size_t kSliceBytes = 4096, kSliceTokens = 4096;
+  // A "word" without white space (Chinese, Japanese, a URL) is cut here: the least likely
+  // word stays a word, not the whole text.
+  static constexpr size_t kMaxWordBytes = 64;
   Score score_tokens(const std::vector<rwkv::TokenScore>& tokens, size_t bytes, bool final);
   void least_likely_word(const std::vector<rwkv::TokenScore>& tokens, bool final, Score& out);
   std::unique_ptr<rwkv::Session> session_;

@@ -6,6 +6,7 @@
 
 #include "arch/hparams.h"
 #include "rwkv/error.h"
+#include "rwkv/log.h"
 #include "rwkv/formats.h"
 #include "runner.h"
 #ifdef RWKV_HAVE_CUDA
@@ -27,18 +28,18 @@ std::unique_ptr<Runner> make_runner(const ModelInfo& info, TensorMap& tensors, c
   if (cuda) return make_cuda_runner(info, tensors, d, &device);
   if (d == "auto") {
     if (cuda_device_count() == 0) {
-      std::fprintf(stderr, "rwkv: device auto: no CUDA device found, running on the CPU\n");
+      log(LogLevel::Info, "device auto: no CUDA device found, running on the CPU");
     } else {
       try {
         return make_cuda_runner(info, tensors, "cuda", &device);
       } catch (const Error& e) {
-        std::fprintf(stderr, "rwkv: device auto: cannot run on cuda:0 (%s), running on the CPU\n", e.what());
+        log(LogLevel::Warning, std::string("device auto: cannot run on cuda:0 (") + e.what() + "), running on the CPU");
       }
     }
   }
 #else
   if (cuda) throw Error("device '" + d + "' is not available in this build (cpu only)");
-  if (d == "auto") std::fprintf(stderr, "rwkv: device auto: this build has no CUDA backend, running on the CPU\n");
+  if (d == "auto") log(LogLevel::Info, "device auto: this build has no CUDA backend, running on the CPU");
 #endif
   device = "cpu";
   return make_cpu_runner(info, tensors, opts);

@@ -11,6 +11,7 @@
 #include "../../../kernels/cuda/norm.h"
 #include "cuda/state_batch.h"
 #include "rwkv/error.h"
+#include "rwkv/log.h"
 
 namespace rwkv::cuda {
 
@@ -386,8 +387,8 @@ cudaGraphExec_t CudaRunner::step_graph_or_null(const Pass& p, bool logits) {
       if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
     }
     cudaGetLastError();  // clears a non-sticky error; a sticky one fails the plain launch too
-    std::fprintf(stderr, "rwkv: %s: CUDA graph capture failed (%s); step mode runs with plain launches\n",
-                 dev_.label().c_str(), e.what());
+    log(LogLevel::Warning, dev_.label() + ": CUDA graph capture failed (" + e.what() +
+                               "); step mode runs with plain launches");
     use_graphs_ = false;
     return nullptr;
   }

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "regular_file.h"
 #include "rwkv/error.h"
 #include "rwkv/tokenizer.h"
 #include "text/byte_level.h"
@@ -55,6 +56,7 @@ bool nfc_normalizer(const json& n) {
 bool neox_tokenizer_available() { return true; }
 
 std::shared_ptr<Tokenizer> load_neox_tokenizer(const std::string& path) {
+  require_regular_file(path, "tokenizer");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error("cannot open tokenizer '" + path + "'");
   text::NeoxSpec spec;

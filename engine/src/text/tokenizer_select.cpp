@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "regular_file.h"
 #include "rwkv/error.h"
 #include "rwkv/model.h"
 #include "rwkv/tokenizer.h"
@@ -22,6 +23,7 @@ bool fits(const Tokenizer& t, const ModelInfo& info) {
 
 std::shared_ptr<Tokenizer> load_tokenizer(const std::string& spec) {
   if (spec == "bytes") return make_bytes_tokenizer();
+  require_regular_file(spec, "tokenizer");
   std::ifstream f(spec, std::ios::binary);
   if (!f) throw Error("cannot open tokenizer '" + spec + "'");
   char c = 0;

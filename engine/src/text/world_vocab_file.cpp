@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "regular_file.h"
 #include "rwkv/error.h"
 #include "rwkv/tokenizer.h"
 #include "text/python_literal.h"
@@ -23,6 +24,7 @@ uint64_t read_number(std::string_view line, size_t& i) {
 }  // namespace
 
 std::shared_ptr<Tokenizer> load_world_tokenizer(const std::string& path) {
+  require_regular_file(path, "World vocabulary");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw Error("cannot open World vocabulary '" + path + "'");
   const std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
