@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rwkv/tokenizer.h"
@@ -26,6 +27,7 @@ struct Coder {
   GstSegment segment;
   std::string id_tail;      // the bytes of an id cut off at the end of the last buffer
   bool discont = true;
+  bool caps_refused = false;  // a refused caps event is offered again with every buffer: one error
   GstClockTime last_pts = GST_CLOCK_TIME_NONE, last_end = GST_CLOCK_TIME_NONE;
 
   Coder() {
@@ -144,8 +146,9 @@ static bool set_input_caps(GstRwkvDetokenize* self, GstCaps* caps) {
   const gchar* vocab = gst_structure_get_string(gst_caps_get_structure(caps, 0), "vocabulary");
   if (!c.tok) {
     if (!vocab || !g_str_equal(vocab, "bytes")) {
-      GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Token stream of vocabulary '%s' needs a tokenizer", vocab ? vocab : "unknown"),
-                        ("set the `tokenizer` property to its file, or `model` to the model it belongs to"));
+      if (!std::exchange(c.caps_refused, true))
+        GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Token stream of vocabulary '%s' needs a tokenizer", vocab ? vocab : "unknown"),
+                          ("set the `tokenizer` property to its file, or `model` to the model it belongs to"));
       return false;
     }
     std::shared_ptr<const rwkv::Tokenizer> bytes = rwkv::make_bytes_tokenizer();
@@ -153,11 +156,13 @@ static bool set_input_caps(GstRwkvDetokenize* self, GstCaps* caps) {
     c.tok = bytes;
     GST_OBJECT_UNLOCK(self);
   } else if (vocab && !g_str_equal(vocab, c.tok->name())) {
-    GST_ELEMENT_ERROR(self, STREAM, WRONG_TYPE,
-                      ("Token stream of vocabulary '%s', but the tokenizer is '%s'", vocab, c.tok->name()),
-                      ("tokenizer %s", c.tok->source.c_str()));
+    if (!std::exchange(c.caps_refused, true))
+      GST_ELEMENT_ERROR(self, STREAM, WRONG_TYPE,
+                        ("Token stream of vocabulary '%s', but the tokenizer is '%s'", vocab, c.tok->name()),
+                        ("tokenizer %s", c.tok->source.c_str()));
     return false;
   }
+  c.caps_refused = false;
   if (!c.dec) c.dec = std::make_unique<rwkv::TextDecoder>(c.tok);
   gstrwkv::prepare_src_pad(GST_ELEMENT(self), self->srcpad, c.caps, nullptr);
   return true;

@@ -56,8 +56,10 @@ void Stream::least_likely_word(const std::vector<rwkv::TokenScore>& toks, bool f
         close_word();
         continue;
       }
-      // Cut an over-long word at a character boundary (not inside a UTF-8 sequence).
-      if (word_.size() >= kMaxWordBytes && (static_cast<unsigned char>(c) & 0xc0) != 0x80) close_word();
+      // Cut an over-long word before a character that would not fit (never inside one).
+      const auto b = static_cast<unsigned char>(c);
+      const size_t char_bytes = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 0;
+      if (char_bytes && word_.size() + char_bytes > kMaxWordBytes) close_word();
       word_ += c;
       if (!counted && t.scored) {
         word_lp_ += t.logprob;

@@ -279,10 +279,13 @@ void test_errors() {
     t.eos();
     CHECK(!t.message(GST_MESSAGE_WARNING));
   }
-  {  // ids of another vocabulary
+  {  // ids of another vocabulary: one error, though the refused caps come again with each buffer
     Harness t("rwkvdetokenize tokenizer=bytes", "application/x-rwkv-tokens,vocabulary=world");
+    const uint32_t id = 65;
+    for (int i = 0; i < 5; i++) t.push_bytes(&id, 4);
     std::string text;
     CHECK(t.message(GST_MESSAGE_ERROR, &text) && text.find("vocabulary 'world'") != std::string::npos);
+    CHECK_MSG(!t.message(GST_MESSAGE_ERROR), "the vocabulary error was posted more than once");
   }
   {  // an id past the vocabulary
     Harness t("rwkvdetokenize", "application/x-rwkv-tokens,vocabulary=bytes");
