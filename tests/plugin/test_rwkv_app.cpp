@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -596,6 +597,39 @@ void debug_meta_latency() {
   gst_object_unref(src);
 }
 
+// Polish: idle elements do not wake up (no polling): their threads sleep until a trigger,
+// a silence deadline or a state change.
+void idle_threads() {
+  std::vector<std::unique_ptr<Run>> runs;
+  for (int i = 0; i < 8; i++) runs.push_back(std::make_unique<Run>("mode=continue trigger=sentence"));
+  auto switches = [] {  // voluntary context switches of every rwkv-worker thread
+    std::map<std::string, long> out;
+    GDir* d = g_dir_open("/proc/self/task", 0, nullptr);
+    while (const gchar* tid = d ? g_dir_read_name(d) : nullptr) {
+      const std::string base = std::string("/proc/self/task/") + tid;
+      gchar* comm = nullptr;
+      if (!g_file_get_contents((base + "/comm").c_str(), &comm, nullptr, nullptr)) continue;
+      const bool worker = g_str_has_prefix(comm, "rwkv-worker");
+      g_free(comm);
+      gchar* status = nullptr;
+      if (!worker || !g_file_get_contents((base + "/status").c_str(), &status, nullptr, nullptr)) continue;
+      const char* v = std::strstr(status, "voluntary_ctxt_switches:");
+      if (v) out[tid] = std::atol(v + std::strlen("voluntary_ctxt_switches:"));
+      g_free(status);
+    }
+    if (d) g_dir_close(d);
+    return out;
+  };
+  g_usleep(200000);
+  const auto before = switches();
+  g_usleep(1000000);
+  const auto after = switches();
+  CHECK_MSG(before.size() == 8, "%zu rwkv-worker threads for 8 elements", before.size());
+  long woke = 0;
+  for (const auto& [tid, n] : after) woke += n - (before.count(tid) ? before.at(tid) : n);
+  CHECK_MSG(woke == 0, "8 idle elements woke %ld times in a second", woke);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -623,6 +657,7 @@ int main(int argc, char** argv) {
       {"bounded-text", bounded_text},
       {"quiet-and-clear-errors", [&] { quiet_and_clear_errors(dir); }},
       {"debug-meta-latency", debug_meta_latency},
+      {"idle-threads", idle_threads},
   };
   if (argc < 2 || !cases.count(argv[1])) {
     std::fprintf(stderr, "usage: test_rwkv_app CASE\n");
