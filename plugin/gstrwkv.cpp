@@ -362,6 +362,16 @@ static std::string state_path_problem(const std::string& path) {
   return problem;
 }
 
+// Posts the state file's location problem as an error (starting); false when there is one.
+static bool state_path_usable(GstRwkv* self, const std::string& path) {
+  if (path.empty()) return true;
+  const std::string problem = state_path_problem(path);
+  if (problem.empty()) return true;
+  GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Cannot write the state file \"%s\"", path.c_str()),
+                    ("%s", problem.c_str()));
+  return false;
+}
+
 static bool save_state(GstRwkv* self, const std::string& path) {
   try {
     stream_of(self).save(path);
@@ -926,9 +936,12 @@ static void post_progress(GstRwkv* self, GstProgressType type, const char* text)
 
 // Loads the model (shared) and its tokenizer, naming the file at fault when one fails: a
 // missing file is RESOURCE/NOT_FOUND, as filesrc reports it. Caller holds `work`.
-static bool load(GstRwkv* self, const Settings& s) {
+static bool load(GstRwkv* self, const Settings& settings) {
+  Settings s = settings;
+  if (s.model.empty()) s.model = rwkv::default_model_path();  // $RWKV_MODEL or the bundled model
   if (s.model.empty()) {
-    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model: set the `model` property to an RWKV checkpoint"), (nullptr));
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model: set the `model` property to an RWKV checkpoint"),
+                      ("neither RWKV_MODEL nor the bundled model (installed by meson install) is there"));
     return false;
   }
   if (!g_file_test(s.model.c_str(), G_FILE_TEST_EXISTS)) {
@@ -940,14 +953,7 @@ static bool load(GstRwkv* self, const Settings& s) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Tokenizer file \"%s\" not found", s.tokenizer.c_str()), (nullptr));
     return false;
   }
-  if (!s.state_file.empty()) {
-    const std::string problem = state_path_problem(s.state_file);
-    if (!problem.empty()) {
-      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Cannot write the state file \"%s\"", s.state_file.c_str()),
-                        ("%s", problem.c_str()));
-      return false;
-    }
-  }
+  if (!state_path_usable(self, s.state_file)) return false;
   post_progress(self, GST_PROGRESS_TYPE_START, ("Loading " + s.model).c_str());
   std::shared_ptr<rwkv::Model> model;
   try {
@@ -968,7 +974,7 @@ static bool load(GstRwkv* self, const Settings& s) {
                       s.tokenizer.c_str(), s.model.c_str()), ("%s", e.what()));
     return false;
   }
-  *self->loaded = load_key(s);
+  *self->loaded = load_key(settings);
   post_progress(self, GST_PROGRESS_TYPE_COMPLETE, "Model loaded");
   GST_INFO_OBJECT(self, "model %s loaded (tokenizer %s, device %s)", s.model.c_str(), s.tokenizer.c_str(),
                   model->device().c_str());
@@ -985,14 +991,7 @@ static bool begin_stream(GstRwkv* self) {
     GST_INFO_OBJECT(self, "loading settings changed in READY: loading again");
     if (!load(self, s)) return false;
   }
-  if (!s.state_file.empty()) {
-    const std::string problem = state_path_problem(s.state_file);
-    if (!problem.empty()) {
-      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Cannot write the state file \"%s\"", s.state_file.c_str()),
-                        ("%s", problem.c_str()));
-      return false;
-    }
-  }
+  if (!state_path_usable(self, s.state_file)) return false;
   *self->rt = Runtime();
   Runtime& rt = *self->rt;
   gst_segment_init(&rt.segment, GST_FORMAT_TIME);
@@ -1209,7 +1208,9 @@ static void gst_rwkv_class_init(GstRwkvClass* klass) {
   const auto playing = GParamFlags(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
   const gstrwkv::Settings d;
   g_object_class_install_property(gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Model", "RWKV checkpoint: rwkv.cpp .bin, BlinkDL .pth, .safetensors or .gguf", "", ready));
+      g_param_spec_string("model", "Model",
+          "RWKV checkpoint: rwkv.cpp .bin, BlinkDL .pth, .safetensors or .gguf (empty: $RWKV_MODEL, else the "
+          "bundled model of the installation)", "", ready));
   g_object_class_install_property(gobject_class, PROP_TOKENIZER,
       g_param_spec_string("tokenizer", "Tokenizer",
           "Tokenizer file (rwkv_vocab_v20230424.txt or 20B_tokenizer.json), or \"auto\": a file beside the model, "

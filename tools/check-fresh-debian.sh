@@ -2,8 +2,8 @@
 # Runs the README's commands as a new user would, on a minimal Debian 12 system with nothing
 # installed by hand: a debootstrap (minbase) root made from this machine's own apt source,
 # the current commit cloned into it with ../shared beside it, then, inside a chroot, the main
-# job (`bash demo.sh`, its output checked for the scored transcript and the continuation) and
-# the test command. Prints how long each step took and what failed; exits non-zero on any
+# job (`bash demo.sh`, its output checked for the scored transcript and the continuation), the
+# test command, then `meson install` and the installed plugin and tools with no paths set. Prints how long each step took and what failed; exits non-zero on any
 # failure. Needs root and debootstrap. Mounts live in a private mount namespace and are
 # also unmounted on any exit.
 #
@@ -210,6 +210,17 @@ tests() {
   return "$rc"
 }
 
+# The README's install: the plugin found by GStreamer with no GST_PLUGIN_PATH, the bundled
+# model found with no model=, the CLI on PATH. Last, so that the tests ran on a clean system.
+installed() {
+  in_root 'meson install -C build --quiet >/tmp/install.log 2>&1 || { cat /tmp/install.log; exit 1; }
+    gst-inspect-1.0 rwkv | grep -q "RWKV language model" || { echo "gst-inspect-1.0 rwkv: not found"; exit 1; }
+    out=$(printf "In the beginning God created the heaven and the earth.\n" | gst-launch-1.0 -q fdsrc ! rwkv ! fdsink)
+    [ "$out" = "In the beginning God created the heaven and the earth." ] || { echo "pipeline output: $out"; exit 1; }
+    rwkv-cli info | grep -q rwkv4 || { echo "rwkv-cli info failed"; exit 1; }
+    echo "installed: gst-inspect-1.0 rwkv, fdsrc ! rwkv ! fdsink and rwkv-cli work"'
+}
+
 step "base root (debootstrap --variant=minbase $suite)" make_base || { report; exit 1; }
 prepare_root
 step "clone $commit with ../shared beside it" clone || { report; exit 1; }
@@ -217,5 +228,6 @@ step "main job: bash demo.sh" demo || true
 if [ "$mode" != demo ]; then
   step "test command${suites:+ (suites: ${suites[*]})}" tests || true
 fi
+step "meson install, then the installed plugin and tools" installed || true
 report
 exit $failed

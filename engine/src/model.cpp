@@ -8,70 +8,44 @@
 #include "rwkv/error.h"
 #include "rwkv/log.h"
 #include "rwkv/formats.h"
+#include "device_backend.h"
 #include "runner.h"
-#ifdef RWKV_HAVE_CUDA
-#include "cuda/backend.h"
-#endif
 
 namespace rwkv {
 
 namespace {
 
-// The runner for opts.device; `device` receives where it runs ("cpu" or "cuda:N").
+// The runner for opts.device; `device` receives where it runs ("cpu" or "cuda:N"). The
+// CUDA backend is a module loaded only when a device other than the CPU is asked for (or
+// auto finds an NVIDIA GPU).
 std::unique_ptr<Runner> make_runner(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts,
                                     std::string& device) {
   const std::string& d = opts.device;
   const bool cuda = d == "cuda" || d.rfind("cuda:", 0) == 0;
   if (d != "cpu" && d != "auto" && !cuda)
     throw Error("unknown device '" + d + "' (expected cpu, cuda, cuda:N or auto)");
-#ifdef RWKV_HAVE_CUDA
-  if (cuda) return make_cuda_runner(info, tensors, d, &device);
-  if (d == "auto") {
-    if (cuda_device_count() == 0) {
+  if (cuda || d == "auto") {
+    std::string why;
+    DeviceBackend* gpu = cuda_backend(&why);
+    if (cuda) {
+      if (!gpu) throw Error("device '" + d + "' is not available: " + why);
+      return gpu->make_runner(info, tensors, d, &device);
+    }
+    if (!gpu) {
+      log(LogLevel::Info, "device auto: " + why + ", running on the CPU");
+    } else if (gpu->device_count() == 0) {
       log(LogLevel::Info, "device auto: no CUDA device found, running on the CPU");
     } else {
       try {
-        return make_cuda_runner(info, tensors, "cuda", &device);
+        return gpu->make_runner(info, tensors, "cuda", &device);
       } catch (const Error& e) {
         log(LogLevel::Warning, std::string("device auto: cannot run on cuda:0 (") + e.what() + "), running on the CPU");
       }
     }
   }
-#else
-  if (cuda) throw Error("device '" + d + "' is not available in this build (cpu only)");
-  if (d == "auto") log(LogLevel::Info, "device auto: this build has no CUDA backend, running on the CPU");
-#endif
   device = "cpu";
   return make_cpu_runner(info, tensors, opts);
 }
-
-// A StateBatch of a CPU model: plain States.
-class HostStateBatch final : public StateBatch {
- public:
-  HostStateBatch(const Model& owner, size_t n) : owner(&owner), states(n, owner.new_state()) {}
-  size_t size() const override { return states.size(); }
-  void load(size_t slot, const State& s) override {
-    const ModelInfo& info = owner->info();
-    if (s.arch() != info.arch || s.n_layer() != info.n_layer || s.n_embd() != info.n_embd ||
-        s.data().size() != state_floats_per_layer(info) * size_t(info.n_layer))
-      throw Error("state does not belong to this model (" + std::string(arch_name(s.arch())) + ", " +
-                  std::to_string(s.n_layer()) + " layers, n_embd " + std::to_string(s.n_embd()) + ")");
-    at(slot) = s;
-  }
-  void store(size_t slot, State& s) const override { s = states[check(slot)]; }
-
-  State& at(size_t slot) { return states[check(slot)]; }
-  const Model* owner;
-  std::vector<State> states;
-
- private:
-  size_t check(size_t slot) const {
-    if (slot >= states.size())
-      throw Error("slot " + std::to_string(slot) + " is out of range (a batch of " + std::to_string(states.size()) +
-                  " states)");
-    return slot;
-  }
-};
 
 void check_distinct(std::vector<uintptr_t> keys, const char* what) {
   std::sort(keys.begin(), keys.end());
@@ -146,21 +120,10 @@ void Model::eval_batch(std::span<State* const> states, std::span<const uint32_t>
     keys.push_back(reinterpret_cast<uintptr_t>(s));
   }
   check_distinct(std::move(keys), "state");
-#ifdef RWKV_HAVE_CUDA
-  if (cuda_eval_batch(*runner_, states, tokens, logits)) return;
-#endif
-  const size_t T = tokens.size() / states.size(), V = size_t(info_.n_vocab);
-  for (size_t b = 0; b < states.size(); b++)
-    runner_->eval(*states[b], tokens.subspan(b * T, T), logits ? logits + b * V : nullptr,
-                  logits ? Logits::Last : Logits::None);
+  runner_->eval_batch(states, tokens, logits);
 }
 
-std::unique_ptr<StateBatch> Model::new_state_batch(size_t n) const {
-#ifdef RWKV_HAVE_CUDA
-  if (auto b = cuda_new_state_batch(*runner_, n)) return b;
-#endif
-  return std::make_unique<HostStateBatch>(*this, n);
-}
+std::unique_ptr<StateBatch> Model::new_state_batch(size_t n) const { return runner_->new_state_batch(n); }
 
 void Model::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
                        std::span<const size_t> slots) const {
@@ -177,15 +140,7 @@ void Model::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, floa
       throw Error("slot " + std::to_string(s) + " is out of range (a batch of " + std::to_string(batch.size()) +
                   " states)");
   check_distinct(std::vector<uintptr_t>(slots.begin(), slots.end()), "slot");
-#ifdef RWKV_HAVE_CUDA
-  if (cuda_eval_state_batch(*runner_, batch, tokens, logits, slots)) return;
-#endif
-  auto* host = dynamic_cast<HostStateBatch*>(&batch);
-  if (!host || host->owner != this) throw Error("the state batch belongs to another model");
-  const size_t T = tokens.size() / n, V = size_t(info_.n_vocab);
-  for (size_t i = 0; i < n; i++)
-    runner_->eval(host->at(slots.empty() ? i : slots[i]), tokens.subspan(i * T, T), logits ? logits + i * V : nullptr,
-                  logits ? Logits::Last : Logits::None);
+  runner_->eval_batch(batch, tokens, logits, slots);
 }
 
 }  // namespace rwkv

@@ -1,4 +1,7 @@
-// A backend's implementation of Model::eval for one architecture.
+// A backend's implementation of a model: Model::eval and the batch calls for one
+// architecture. Backends live only behind this interface; model.cpp names none of them. The
+// batch calls have host defaults (one stream after another, States in host memory); a
+// backend that batches better overrides them.
 #pragma once
 #include <memory>
 #include <span>
@@ -9,13 +12,29 @@ namespace rwkv {
 
 class Runner {
  public:
+  explicit Runner(const ModelInfo& info) : info_(info) {}
   virtual ~Runner() = default;
-  virtual void eval(State& state, std::span<const uint32_t> tokens, float* logits,
-                    Logits which) = 0;
+  const ModelInfo& info() const { return info_; }
+  virtual void eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) = 0;
   virtual int threads() const = 0;
+
+  // T = tokens.size() / states.size() tokens for each state (state-major; checked by Model);
+  // logits, when not null, receive each state's last n_vocab logits.
+  virtual void eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits);
+  virtual std::unique_ptr<StateBatch> new_state_batch(size_t n);
+  // The same for slots of a batch (slots distinct and in range, checked by Model; empty: all).
+  // Throws when the batch was made by another runner.
+  virtual void eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+                          std::span<const size_t> slots);
+
+ protected:
+  ModelInfo info_;
 };
 
 std::unique_ptr<Runner> make_cpu_runner(const ModelInfo& info, TensorMap& tensors,
                                         const LoadOptions& opts);
+
+// The one check that a State fits a model (architecture, layers, width, size).
+void check_state_fits(const State& s, const ModelInfo& info);
 
 }  // namespace rwkv

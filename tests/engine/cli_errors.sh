@@ -25,7 +25,9 @@ head -c 1000 "$model" >"$tmp/truncated.bin"
 expect_error "No such file" info --model "$tmp/nope.bin"
 expect_error "truncated" info --model "$tmp/truncated.bin"
 expect_error "unknown option --modle" info --modle "$model"
-expect_error "missing option --model" logits --tokens 1,2
+export RWKV_MODEL="$tmp/default.bin"  # no --model: the default model, here from RWKV_MODEL
+expect_error "default.bin" logits --tokens 1,2
+unset RWKV_MODEL
 expect_error "bad token id 'x'" logits --model "$model" --tokens 1,x
 expect_error "out of range" logits --model "$model" --tokens 1,300
 expect_error "--mode must be step or sequence" logits --model "$model" --tokens 1 --mode fast

@@ -121,4 +121,39 @@ struct Harness {
   }
 };
 
+// The error an element posts when a state change it must refuse fails.
+struct StartError {
+  bool refused = false;  // the state change returned FAILURE
+  bool posted = false;   // an ERROR message came with it
+  GQuark domain = 0;
+  int code = 0;
+  std::string message, debug;
+};
+
+// Takes `e` (on a bus of its own) to `to`, expecting the change to fail; back to NULL and
+// unreferenced afterwards.
+inline StartError start_error(GstElement* e, GstState to) {
+  StartError r;
+  GstBus* bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  r.refused = gst_element_set_state(e, to) == GST_STATE_CHANGE_FAILURE;
+  if (GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR)) {
+    GError* err = nullptr;
+    gchar* dbg = nullptr;
+    gst_message_parse_error(m, &err, &dbg);
+    r.posted = true;
+    r.domain = err->domain;
+    r.code = err->code;
+    r.message = err->message;
+    r.debug = dbg ? dbg : "";
+    g_error_free(err);
+    g_free(dbg);
+    gst_message_unref(m);
+  }
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_object_unref(e);
+  gst_object_unref(bus);
+  return r;
+}
+
 }  // namespace testing

@@ -399,24 +399,11 @@ void stream_restart() {
 void state_file_location() {
   GstElement* e = gst_element_factory_make("rwkv", nullptr);
   g_object_set(e, "model", g_model.c_str(), "state-file", "/nonexistent-dir/stream.state", nullptr);
-  GstBus* bus = gst_bus_new();
-  gst_element_set_bus(e, bus);
-  CHECK(gst_element_set_state(e, GST_STATE_READY) == GST_STATE_CHANGE_FAILURE);
-  GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-  CHECK(m != nullptr);
-  if (m) {
-    GError* err = nullptr;
-    gchar* dbg = nullptr;
-    gst_message_parse_error(m, &err, &dbg);
-    CHECK(err->domain == GST_RESOURCE_ERROR && err->code == GST_RESOURCE_ERROR_OPEN_WRITE);
-    CHECK_MSG(std::strstr(err->message, "/nonexistent-dir/stream.state") && dbg && std::strstr(dbg, "does not exist"),
-              "%s | %s", err->message, dbg ? dbg : "");
-    g_error_free(err);
-    g_free(dbg);
-    gst_message_unref(m);
-  }
-  gst_element_set_state(e, GST_STATE_NULL);
-  gst_object_unref(e);
+  const testing::StartError err = testing::start_error(e, GST_STATE_READY);
+  CHECK(err.refused && err.posted && err.domain == GST_RESOURCE_ERROR && err.code == GST_RESOURCE_ERROR_OPEN_WRITE);
+  CHECK_MSG(err.message.find("/nonexistent-dir/stream.state") != std::string::npos &&
+                err.debug.find("does not exist") != std::string::npos,
+            "%s | %s", err.message.c_str(), err.debug.c_str());
   // Set while playing: a warning at once.
   Run r("mode=score");
   g_object_set(r.rwkv, "state-file", "/nonexistent-dir/later.state", nullptr);
@@ -491,37 +478,19 @@ void quiet_and_clear_errors(const std::string& dir) {
   auto start_error = [&](const std::map<std::string, std::string>& props, GstState to) {
     GstElement* e = gst_element_factory_make("rwkv", nullptr);
     for (const auto& [k, v] : props) g_object_set(e, k.c_str(), v.c_str(), nullptr);
-    GstBus* bus = gst_bus_new();
-    gst_element_set_bus(e, bus);
-    CHECK(gst_element_set_state(e, to) == GST_STATE_CHANGE_FAILURE);
-    GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-    std::pair<GError*, std::string> out{nullptr, ""};
-    if (m) {
-      gchar* dbg = nullptr;
-      gst_message_parse_error(m, &out.first, &dbg);
-      out.second = dbg ? dbg : "";
-      g_free(dbg);
-      gst_message_unref(m);
-    }
-    gst_element_set_state(e, GST_STATE_NULL);
-    gst_object_unref(e);
-    gst_object_unref(bus);
-    return out;
+    return testing::start_error(e, to);
   };
-  auto [missing, d1] = start_error({{"model", dir + "/absent.pth"}}, GST_STATE_READY);
-  CHECK(missing && missing->domain == GST_RESOURCE_ERROR && missing->code == GST_RESOURCE_ERROR_NOT_FOUND &&
-        std::strstr(missing->message, "absent.pth"));
-  if (missing) g_error_free(missing);
-  auto [tok, d2] = start_error({{"model", g_model}, {"tokenizer", dir + "/absent.txt"}}, GST_STATE_READY);
-  CHECK(tok && tok->code == GST_RESOURCE_ERROR_NOT_FOUND && std::strstr(tok->message, "absent.txt"));
-  if (tok) g_error_free(tok);
+  const auto missing = start_error({{"model", dir + "/absent.pth"}}, GST_STATE_READY);
+  CHECK(missing.refused && missing.domain == GST_RESOURCE_ERROR && missing.code == GST_RESOURCE_ERROR_NOT_FOUND &&
+        missing.message.find("absent.pth") != std::string::npos);
+  const auto tok = start_error({{"model", g_model}, {"tokenizer", dir + "/absent.txt"}}, GST_STATE_READY);
+  CHECK(tok.refused && tok.code == GST_RESOURCE_ERROR_NOT_FOUND && tok.message.find("absent.txt") != std::string::npos);
   const std::string damaged = dir + "/damaged.state";
   testing::write_bytes(damaged, std::vector<uint8_t>(300, 'x'));
-  auto [state, d3] = start_error({{"model", g_model}, {"state-file", damaged}}, GST_STATE_PAUSED);
-  CHECK_MSG(state && state->domain == GST_RESOURCE_ERROR && std::strstr(state->message, "damaged.state") &&
-                !d3.empty(),
-            "%s | %s", state ? state->message : "(none)", d3.c_str());
-  if (state) g_error_free(state);
+  const auto state = start_error({{"model", g_model}, {"state-file", damaged}}, GST_STATE_PAUSED);
+  CHECK_MSG(state.refused && state.domain == GST_RESOURCE_ERROR &&
+                state.message.find("damaged.state") != std::string::npos && !state.debug.empty(),
+            "%s | %s", state.message.c_str(), state.debug.c_str());
 
   // A token stream of another vocabulary: one error, however often the caps come.
   Run r("mode=score", "application/x-rwkv-tokens,vocabulary=rwkv-world");

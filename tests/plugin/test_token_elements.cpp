@@ -311,25 +311,10 @@ void test_errors() {
   // Failing to start: tokenizer=auto with no model, a missing file.
   for (const char* props : {"", "tokenizer=/nonexistent/vocab.txt"}) {
     GstElement* e = gst_parse_launch((std::string("rwkvtokenize ") + props).c_str(), nullptr);
-    GstBus* bus = gst_bus_new();
-    gst_element_set_bus(e, bus);
-    CHECK(gst_element_set_state(e, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE);
-    GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-    CHECK(m != nullptr);
-    if (m) {
-      GError* err = nullptr;
-      gchar* dbg = nullptr;
-      gst_message_parse_error(m, &err, &dbg);
-      const std::string all = std::string(err->message) + " " + (dbg ? dbg : "");
-      std::printf("start error: %s\n", all.c_str());
-      CHECK(all.find(*props ? "/nonexistent/vocab.txt" : "model") != std::string::npos);
-      g_error_free(err);
-      g_free(dbg);
-      gst_message_unref(m);
-    }
-    gst_element_set_state(e, GST_STATE_NULL);
-    gst_object_unref(e);
-    gst_object_unref(bus);
+    const testing::StartError err = testing::start_error(e, GST_STATE_PAUSED);
+    const std::string all = err.message + " " + err.debug;
+    std::printf("start error: %s\n", all.c_str());
+    CHECK(err.refused && err.posted && all.find(*props ? "/nonexistent/vocab.txt" : "model") != std::string::npos);
   }
 }
 

@@ -14,9 +14,7 @@
 #include "random_model.h"
 #include "rwkv/error.h"
 #include "rwkv/model.h"
-#ifdef RWKV_HAVE_CUDA
-#include "gpu_info.h"
-#endif
+#include "device_backend.h"
 
 namespace {
 
@@ -159,16 +157,14 @@ int run(const std::vector<std::string>& argv) {
     std::printf("machine: %s, %u hardware threads, %d used, kernels %s\n", cpu_model().c_str(),
                 std::thread::hardware_concurrency(), m.threads(), rwkv::cpu::matmul_kernels().isa);
   double bandwidth = 0, peak = 0;
-#ifdef RWKV_HAVE_CUDA
   if (m.device() != "cpu") {
-    const rwkv::bench::GpuInfo g = rwkv::bench::gpu_info(std::atoi(m.device().c_str() + 5));
+    const rwkv::DeviceInfo g = rwkv::cuda_backend()->device_info(std::atoi(m.device().c_str() + 5));
     bandwidth = g.bandwidth;
     peak = g.fp16_flops;
     std::printf("device: %s %s, %d SMs, memory %.0f GB/s (%s), dense fp16 %.1f TFLOP/s (%s)\n", m.device().c_str(),
                 g.name.c_str(), g.sms, bandwidth / 1e9, g.bandwidth_source.c_str(), peak / 1e12,
                 g.flops_source.c_str());
   }
-#endif
   std::printf("model: %s (C %d, L %d, V %d), weights %s, %.1f MB read per token, built in %.1f s, loaded in %.1f s\n",
               shape.name.c_str(), info.n_embd, info.n_layer, info.n_vocab, dtype_name.c_str(), wbytes / 1e6, build_s,
               load_s);

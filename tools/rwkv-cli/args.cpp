@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "rwkv/error.h"
+#include "rwkv/model.h"
 
 namespace rwkv::cli {
 
@@ -42,6 +43,14 @@ std::string Args::require(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) throw Error("missing option --" + name);
   return it->second;
+}
+
+std::string Args::model() const {
+  if (has("model")) return get("model");
+  const std::string d = default_model_path();
+  if (d.empty())
+    throw Error("missing option --model (no default: set RWKV_MODEL, or install the bundled model with meson install)");
+  return d;
 }
 
 long Args::get_int(const std::string& name, long def, long min, long max) const {

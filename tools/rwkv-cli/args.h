@@ -17,6 +17,8 @@ class Args {
   bool has(const std::string& name) const { return values_.count(name) > 0; }
   std::string get(const std::string& name, const std::string& def = "") const;
   std::string require(const std::string& name) const;
+  // --model, else the default model (rwkv::default_model_path: $RWKV_MODEL or the bundled one).
+  std::string model() const;
   long get_int(const std::string& name, long def, long min, long max) const;
   double get_double(const std::string& name, double def) const;
 

@@ -18,7 +18,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
                 "frequency-penalty", "seed", "stop", "chunk-bytes", "threads"});
   LoadOptions opts;
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
-  auto model = Model::load(a.require("model"), opts);
+  auto model = Model::load(a.model(), opts);
   auto tok = tokenizer_for_model(*model, a.get("tokenizer", "auto"));
   GenerateParams p;
   p.max_tokens = int(a.get_int("max-tokens", 100, 0, 1 << 24));

@@ -11,7 +11,7 @@ int cmd_info(const std::vector<std::string>& argv) {
   Args a(argv, {"model", "threads"});
   LoadOptions opts;
   opts.threads = int(a.get_int("threads", 1, 0, 1024));
-  auto model = Model::load(a.require("model"), opts);
+  auto model = Model::load(a.model(), opts);
   const ModelInfo& i = model->info();
   std::printf("{\"arch\": %s, \"n_vocab\": %d, \"n_embd\": %d, \"n_layer\": %d, \"n_head\": %d, "
               "\"head_size\": %d, \"n_ffn\": %d, \"weight_dtype\": %s, \"format\": %s}\n",

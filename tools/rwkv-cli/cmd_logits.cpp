@@ -18,7 +18,7 @@ int cmd_logits(const std::vector<std::string>& argv) {
   LoadOptions opts;
   opts.device = a.get("device", "cpu");
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
-  auto model = Model::load(a.require("model"), opts);
+  auto model = Model::load(a.model(), opts);
   State state = model->new_state();
   std::vector<float> logits(size_t(model->info().n_vocab));
   if (mode == "sequence") {

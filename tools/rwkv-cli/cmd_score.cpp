@@ -39,7 +39,7 @@ int cmd_score(const std::vector<std::string>& argv) {
   Args a(argv, {"model", "tokenizer", "context", "text", "chunk-bytes", "threads"});
   LoadOptions opts;
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
-  auto model = Model::load(a.require("model"), opts);
+  auto model = Model::load(a.model(), opts);
   auto tok = tokenizer_for_model(*model, a.get("tokenizer", "auto"));
   const size_t chunk = size_t(a.get_int("chunk-bytes", 0, 0, 1L << 30));
   const std::string text = a.has("text") ? a.get("text")

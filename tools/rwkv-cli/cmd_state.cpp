@@ -12,7 +12,7 @@ namespace rwkv::cli {
 
 int cmd_state(const std::vector<std::string>& argv) {
   Args a(argv, {"model", "state"});
-  auto model = Model::load(a.require("model"));
+  auto model = Model::load(a.model());
   const SavedState s = load_state_file(a.require("state"), *model);
   std::printf("{\"arch\": %s, \"tokens\": %llu, \"bytes\": %llu, \"held_back\": %s, \"logits\": %s}\n",
               json_string(arch_name(s.state.arch())).c_str(), static_cast<unsigned long long>(s.state.tokens_seen),

@@ -20,7 +20,7 @@ int cmd_tokenize(const std::vector<std::string>& argv) {
   if (a.has("model")) {
     LoadOptions opts;
     opts.threads = 1;
-    tok = tokenizer_for_model(*Model::load(a.require("model"), opts), a.get("tokenizer", "auto"));
+    tok = tokenizer_for_model(*Model::load(a.model(), opts), a.get("tokenizer", "auto"));
   } else {
     tok = load_tokenizer(a.require("tokenizer"));
   }

@@ -25,6 +25,10 @@ enum class Logits { None, Last, All };
 
 class Runner;
 
+// The model used when none is named: $RWKV_MODEL when set, else the bundled model installed
+// with the engine (share/gst-rwkv/models/rwkv4-tiny-en.pth of its installation); "" if neither.
+std::string default_model_path();
+
 // A fixed number of states kept where the model computes (GPU memory for a CUDA model, host
 // memory for the CPU), for streams fed token after token: Model::eval_batch on it moves no
 // state between host and device, where the State overloads copy each state in and out on

@@ -10,7 +10,7 @@ namespace rwkv {
 namespace cpu {
 
 CpuRunner::CpuRunner(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts)
-    : info_(info), pool_(opts.threads) {
+    : Runner(info), pool_(opts.threads) {
   WeightBinder b(tensors);
   const size_t C = size_t(info.n_embd);
   emb_ = &tensors.get("emb.weight");
@@ -22,10 +22,7 @@ CpuRunner::CpuRunner(const ModelInfo& info, TensorMap& tensors, const LoadOption
 }
 
 void CpuRunner::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) {
-  if (state.arch() != info_.arch || state.n_layer() != info_.n_layer || state.n_embd() != info_.n_embd)
-    throw Error("state does not belong to this model (" + std::string(arch_name(state.arch())) +
-                ", " + std::to_string(state.n_layer()) + " layers, n_embd " +
-                std::to_string(state.n_embd()) + ")");
+  check_state_fits(state, info_);
   for (uint32_t tok : tokens)
     if (tok >= uint32_t(info_.n_vocab))
       throw Error("token id " + std::to_string(tok) + " is out of range (n_vocab " +

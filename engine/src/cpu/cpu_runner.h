@@ -25,7 +25,6 @@ class CpuRunner : public Runner {
   // Floats of scratch needed per token by layers().
   virtual size_t scratch_per_token() const = 0;
 
-  ModelInfo info_;
   ThreadPool pool_;
 
  private:

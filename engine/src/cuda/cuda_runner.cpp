@@ -41,7 +41,7 @@ cudaStream_t new_stream(const Device& dev) {
 }  // namespace
 
 CudaRunner::CudaRunner(const ModelInfo& info, const TensorMap& tensors, const Device& dev)
-    : info_(info), dev_(dev), type_(operand_type_for(tensors)), stream_(new_stream(dev)), pool_(dev),
+    : Runner(info), dev_(dev), type_(operand_type_for(tensors)), stream_(new_stream(dev)), pool_(dev),
       up_(tensors, type_, pool_), per_layer_(state_floats_per_layer(info)),
       state_floats_(per_layer_ * size_t(info.n_layer)), use_graphs_(graphs_from_env()) {
   try {
@@ -138,12 +138,7 @@ void CudaRunner::load_embedding(const TensorMap& tensors) {
   emb_ = table;
 }
 
-void CudaRunner::check_state(const State& s) const {
-  if (s.arch() != info_.arch || s.n_layer() != info_.n_layer || s.n_embd() != info_.n_embd ||
-      s.data().size() != state_floats_)
-    throw Error("state does not belong to this model (" + std::string(arch_name(s.arch())) + ", " +
-                std::to_string(s.n_layer()) + " layers, n_embd " + std::to_string(s.n_embd()) + ")");
-}
+void CudaRunner::check_state(const State& s) const { check_state_fits(s, info_); }
 
 void CudaRunner::check_states(std::span<State* const> states) const {
   for (const State* s : states) {
@@ -234,8 +229,15 @@ void CudaRunner::eval_batch(std::span<State* const> states, std::span<const uint
   }
 }
 
-void CudaRunner::eval_batch(CudaStateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+std::unique_ptr<StateBatch> CudaRunner::new_state_batch(size_t n) {
+  return std::make_unique<CudaStateBatch>(*this, n);
+}
+
+void CudaRunner::eval_batch(StateBatch& any, std::span<const uint32_t> tokens, float* logits,
                             std::span<const size_t> slots) {
+  auto* b = dynamic_cast<CudaStateBatch*>(&any);
+  if (!b || b->owner() != this) throw Error("the state batch belongs to another model");
+  CudaStateBatch& batch = *b;
   const size_t n = slots.empty() ? batch.size() : slots.size();
   check_tokens(tokens);
   if (n == 0 || tokens.empty()) return;

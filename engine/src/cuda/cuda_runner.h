@@ -38,13 +38,11 @@ class CudaRunner : public Runner {
   ~CudaRunner() override;
 
   void eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) override;
-  // T = tokens.size() / states.size() tokens for each state (state-major); logits, when not
-  // null, receive the last token's n_vocab logits for each state.
-  void eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits);
-  // The same for slots of a batch made by this runner (checked by Model::eval_batch: slots
-  // distinct and in range, tokens shared out evenly).
-  void eval_batch(CudaStateBatch& batch, std::span<const uint32_t> tokens, float* logits,
-                  std::span<const size_t> slots);
+  // One batched pass per group of streams; state batches stay in device memory.
+  void eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) override;
+  std::unique_ptr<StateBatch> new_state_batch(size_t n) override;
+  void eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+                  std::span<const size_t> slots) override;
   int threads() const override { return 1; }
 
   // A state batch's device memory, under the runner's lock and on its stream, so that a
@@ -54,7 +52,6 @@ class CudaRunner : public Runner {
   void put_state(float* slot, const State& s);  // checks that s belongs to this model
   void get_state(const float* slot, State& s);
 
-  const ModelInfo& info() const { return info_; }
   const Device& device() const { return dev_; }
   ElemType operand_type() const { return type_; }
   size_t state_floats() const { return state_floats_; }
@@ -74,7 +71,6 @@ class CudaRunner : public Runner {
   }
   float* layer_state(int l) const { return state_ + size_t(l) * per_layer_; }
 
-  ModelInfo info_;
   Device dev_;
   ElemType type_;
   cudaStream_t stream_ = nullptr;

@@ -1,4 +1,4 @@
-#include "gpu_info.h"
+#include "cuda/device_info.h"
 
 #include <cuda_runtime_api.h>
 
@@ -6,7 +6,7 @@
 
 #include "rwkv/error.h"
 
-namespace rwkv::bench {
+namespace rwkv::cuda {
 
 namespace {
 
@@ -38,8 +38,8 @@ const Sheet kSheets[] = {
 
 }  // namespace
 
-GpuInfo gpu_info(int device) {
-  GpuInfo g;
+DeviceInfo device_info(int device) {
+  DeviceInfo g;
   cudaDeviceProp prop{};
   if (cudaGetDeviceProperties(&prop, device) != cudaSuccess)
     throw Error("cannot query CUDA device " + std::to_string(device));
@@ -80,4 +80,4 @@ GpuInfo gpu_info(int device) {
   return g;
 }
 
-}  // namespace rwkv::bench
+}  // namespace rwkv::cuda

@@ -1,0 +1,68 @@
+#include "runner.h"
+
+#include "arch/hparams.h"
+#include "rwkv/error.h"
+
+namespace rwkv {
+
+namespace {
+
+// The host default of a StateBatch: plain States.
+class HostStateBatch final : public StateBatch {
+ public:
+  HostStateBatch(const Runner& owner, const ModelInfo& info, size_t n)
+      : owner(&owner), info(info), states(n, State(info)) {}
+  size_t size() const override { return states.size(); }
+  void load(size_t slot, const State& s) override {
+    check_state_fits(s, info);
+    at(slot) = s;
+  }
+  void store(size_t slot, State& s) const override { s = states[check(slot)]; }
+
+  State& at(size_t slot) { return states[check(slot)]; }
+  const Runner* owner;
+  ModelInfo info;
+  std::vector<State> states;
+
+ private:
+  size_t check(size_t slot) const {
+    if (slot >= states.size())
+      throw Error("slot " + std::to_string(slot) + " is out of range (a batch of " + std::to_string(states.size()) +
+                  " states)");
+    return slot;
+  }
+};
+
+}  // namespace
+
+void check_state_fits(const State& s, const ModelInfo& info) {
+  if (s.arch() != info.arch || s.n_layer() != info.n_layer || s.n_embd() != info.n_embd ||
+      s.data().size() != state_floats_per_layer(info) * size_t(info.n_layer))
+    throw Error("state does not belong to this model (" + std::string(arch_name(s.arch())) + ", " +
+                std::to_string(s.n_layer()) + " layers, n_embd " + std::to_string(s.n_embd()) + ")");
+}
+
+void Runner::eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) {
+  if (states.empty()) return;
+  const size_t T = tokens.size() / states.size(), V = size_t(info_.n_vocab);
+  for (size_t b = 0; b < states.size(); b++)
+    eval(*states[b], tokens.subspan(b * T, T), logits ? logits + b * V : nullptr, logits ? Logits::Last : Logits::None);
+}
+
+std::unique_ptr<StateBatch> Runner::new_state_batch(size_t n) {
+  return std::make_unique<HostStateBatch>(*this, info_, n);
+}
+
+void Runner::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+                        std::span<const size_t> slots) {
+  auto* host = dynamic_cast<HostStateBatch*>(&batch);
+  if (!host || host->owner != this) throw Error("the state batch belongs to another model");
+  const size_t n = slots.empty() ? batch.size() : slots.size();
+  if (n == 0) return;
+  const size_t T = tokens.size() / n, V = size_t(info_.n_vocab);
+  for (size_t i = 0; i < n; i++)
+    eval(host->at(slots.empty() ? i : slots[i]), tokens.subspan(i * T, T), logits ? logits + i * V : nullptr,
+         logits ? Logits::Last : Logits::None);
+}
+
+}  // namespace rwkv
