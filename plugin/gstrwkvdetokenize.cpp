@@ -1,3 +1,17 @@
+/**
+ * SECTION:element-rwkvdetokenize
+ * @title: rwkvdetokenize
+ *
+ * Turns `application/x-rwkv-tokens` back into UTF-8 text, emitting only complete characters.
+ * The caps' `vocabulary` must be the tokenizer's (a mismatch is one STREAM/WRONG_TYPE error);
+ * `vocabulary=bytes` needs no tokenizer. Timestamps are carried over.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 filesrc location=book.tokens ! "application/x-rwkv-tokens,vocabulary=world" \
+ *     ! rwkvdetokenize tokenizer=rwkv_vocab_v20230424.txt ! fdsink
+ * ]|
+ */
 // The rwkvdetokenize element. Ids go through rwkv::TextDecoder, which holds back an unfinished
 // UTF-8 character until the token that completes it (or EOS, where it becomes U+FFFD).
 #include "gstrwkvdetokenize.h"

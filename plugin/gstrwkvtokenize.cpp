@@ -1,3 +1,18 @@
+/**
+ * SECTION:element-rwkvtokenize
+ * @title: rwkvtokenize
+ *
+ * Turns UTF-8 text into `application/x-rwkv-tokens` (uint32 little-endian ids; caps field
+ * `vocabulary` names the tokenizer), the same ids however the text is cut into buffers.
+ * Timestamps are carried over; no bus messages of its own.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 filesrc location=book.txt ! rwkvtokenize tokenizer=rwkv_vocab_v20230424.txt \
+ *     ! filesink location=book.tokens
+ * gst-launch-1.0 fdsrc ! rwkvtokenize model=m.pth ! rwkv model=m.pth ! fdsink
+ * ]|
+ */
 // The rwkvtokenize element. Text goes through rwkv::TextEncoder, which emits a token only
 // when no later text can change it; the rest is held back until more text or EOS.
 #include "gstrwkvtokenize.h"

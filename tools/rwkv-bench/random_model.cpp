@@ -126,6 +126,16 @@ void gated_channel_mix(Builder& b, const std::string& p, int C, int F, const cha
   b.matrix(p + "ffn.receptance.weight", C, C);
 }
 
+// What RWKV-5.2 and 6 share in the time mix: the per-head bonus, the GroupNorm, the five
+// square matrices (gate included).
+void gated_heads(Builder& b, const std::string& p, int C) {
+  b.vec(p + "att.time_faaaa", {C / kHeadSize, kHeadSize}, -1.0f, 1.0f);
+  b.ln(p + "att.ln_x", C);
+  for (const char* n : {"att.key.weight", "att.value.weight", "att.receptance.weight", "att.gate.weight",
+                        "att.output.weight"})
+    b.matrix(p + n, C, C);
+}
+
 // REFERENCE.md, RWKV-5.2: time_mix_{k,v,r,g} [1,1,C]; time_decay, time_faaaa [H,N]; gate.
 void rwkv5_layers(Builder& b, const Shape& s) {
   const int C = s.n_embd, F = int(3.5 * C) / 32 * 32, H = C / kHeadSize;
@@ -136,11 +146,7 @@ void rwkv5_layers(Builder& b, const Shape& s) {
     for (const char* n : {"att.time_mix_k", "att.time_mix_v", "att.time_mix_r", "att.time_mix_g"})
       b.vec(p + n, {1, 1, C}, 0.0f, 1.0f);
     b.vec(p + "att.time_decay", {H, kHeadSize}, -4.0f, 1.0f);
-    b.vec(p + "att.time_faaaa", {H, kHeadSize}, -1.0f, 1.0f);
-    b.ln(p + "att.ln_x", C);
-    for (const char* n : {"att.key.weight", "att.value.weight", "att.receptance.weight", "att.gate.weight",
-                          "att.output.weight"})
-      b.matrix(p + n, C, C);
+    gated_heads(b, p, C);
     gated_channel_mix(b, p, C, F, "time_mix");
   }
 }
@@ -148,7 +154,7 @@ void rwkv5_layers(Builder& b, const Shape& s) {
 // REFERENCE.md, RWKV-6: time_maa_{x,w,k,v,r,g} [1,1,C]; time_maa_w1 [C,5*32], time_maa_w2
 // [5,32,C]; time_decay [1,1,C] with a rank-64 LoRA; time_faaaa [H,N].
 void rwkv6_layers(Builder& b, const Shape& s) {
-  const int C = s.n_embd, F = int(3.5 * C) / 32 * 32, H = C / kHeadSize;
+  const int C = s.n_embd, F = int(3.5 * C) / 32 * 32;
   for (int l = 0; l < s.n_layer; l++) {
     const std::string p = "blocks." + std::to_string(l) + ".";
     b.ln(p + "ln1", C);
@@ -161,11 +167,7 @@ void rwkv6_layers(Builder& b, const Shape& s) {
     b.vec(p + "att.time_decay", {1, 1, C}, -4.0f, 1.0f);
     b.matrix(p + "att.time_decay_w1", C, 64);
     b.matrix(p + "att.time_decay_w2", 64, C);
-    b.vec(p + "att.time_faaaa", {H, kHeadSize}, -1.0f, 1.0f);
-    b.ln(p + "att.ln_x", C);
-    for (const char* n : {"att.key.weight", "att.value.weight", "att.receptance.weight", "att.gate.weight",
-                          "att.output.weight"})
-      b.matrix(p + n, C, C);
+    gated_heads(b, p, C);
     gated_channel_mix(b, p, C, F, "time_maa");
   }
 }
