@@ -28,8 +28,9 @@ DeviceBackend* cuda_backend(std::string* why) {
   static std::string reason;
   std::call_once(once, [] {
     const char* env = std::getenv("RWKV_CUDA_MODULE");
-    const std::string path = env && *env ? env : engine_dir() + "/" + kCudaModule;
-    if (!nvidia_device_present()) {
+    const bool named = env && *env;  // named explicitly: loaded whatever the device nodes say
+    const std::string path = named ? env : engine_dir() + "/" + kCudaModule;
+    if (!named && !nvidia_device_present()) {
       reason = "no NVIDIA GPU on this machine";
       return;
     }

@@ -29,10 +29,11 @@ class DeviceBackend {
   virtual DeviceInfo device_info(int index) = 0;
 };
 
-// The CUDA backend, loaded on the first call: from $RWKV_CUDA_MODULE when set, else
-// librwkv-cuda.so beside librwkv.so (the build's engine/ folder, or the installed libdir).
-// Null, with the reason in *why, when the machine has no NVIDIA device, the module is not
-// there, or it cannot be loaded (no CUDA runtime).
+// The CUDA backend, loaded on the first call: from $RWKV_CUDA_MODULE when set (whatever the
+// machine's device nodes say), else librwkv-cuda.so beside librwkv.so (the build's engine/
+// folder, or the installed libdir) when the machine has an NVIDIA device node. Null, with
+// the reason in *why, when there is none, the module is not there, or it cannot be loaded
+// (no CUDA runtime).
 DeviceBackend* cuda_backend(std::string* why = nullptr);
 
 }  // namespace rwkv

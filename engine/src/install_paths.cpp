@@ -21,7 +21,9 @@ std::string installed_data_file(const std::string& relative) {
     const std::string here = dir.substr(0, dir.size() - libdir.size()) + datadir + "/" + relative;
     if (access(here.c_str(), R_OK) == 0) return here;
   }
-  const std::string configured = std::string(RWKV_INSTALL_PREFIX) + "/" + datadir + "/" + relative;
+  // (meson accepts an absolute datadir too)
+  const std::string configured =
+      (datadir.front() == '/' ? datadir : std::string(RWKV_INSTALL_PREFIX) + "/" + datadir) + "/" + relative;
   return access(configured.c_str(), R_OK) == 0 ? configured : "";
 }
 

@@ -85,6 +85,9 @@ build() {
 # meson's closing count NAME (Ok, Fail, Skipped, Timeout) from the suite's log.
 count() { sed -n "s/^$1: *\([0-9]*\).*/\1/p" build-gpu/meson-logs/testlog.txt | tail -n 1; }
 
+# The module this build made, whatever device nodes the machine's runtime shows.
+export RWKV_CUDA_MODULE="$PWD/build-gpu/engine/librwkv-cuda.so"
+
 tests() {
   echo "== tests (suite cuda)"
   meson test -C build-gpu --suite cuda --print-errorlogs --timeout-multiplier 2 >"$logs/tests.txt" 2>&1
