@@ -523,9 +523,9 @@ static bool trigger_due(GstRwkv* self, const Settings& s) {
   }
 }
 
-static void wake_worker(GstRwkv* self, bool trigger) {
+// Lets the element's thread look again (a silence deadline or the trigger settings moved).
+static void wake_worker(GstRwkv* self) {
   g_mutex_lock(&self->worker_lock);
-  if (trigger) self->trigger_requested = true;
   g_cond_signal(&self->worker_cond);
   g_mutex_unlock(&self->worker_lock);
 }
@@ -673,7 +673,7 @@ static GstFlowReturn gst_rwkv_chain(GstPad*, GstObject* parent, GstBuffer* buf) 
     ret = handle_input(self, buf);
   }
   gst_buffer_unref(buf);
-  wake_worker(self, false);  // a silence deadline moved
+  wake_worker(self);  // a silence deadline moved
   return ret;
 }
 
@@ -881,12 +881,14 @@ static void stop_worker(GstRwkv* self) {
 // Returns at once: the element's thread answers and pushes (an action signal must not block
 // an application's main loop, in PAUSED nor on a synchronised sink).
 static void action_trigger(GstRwkv* self) {
-  if (!self->worker) {
-    GST_DEBUG_OBJECT(self, "trigger signal ignored: not PAUSED or PLAYING");
-    return;
+  g_mutex_lock(&self->worker_lock);
+  const bool running = !self->worker_stop;  // the thread runs from READY->PAUSED to PAUSED->READY
+  if (running) {
+    self->trigger_requested = true;
+    g_cond_signal(&self->worker_cond);
   }
-  GST_DEBUG_OBJECT(self, "trigger signal");
-  wake_worker(self, true);
+  g_mutex_unlock(&self->worker_lock);
+  GST_DEBUG_OBJECT(self, running ? "trigger signal" : "trigger signal ignored: not PAUSED or PLAYING");
 }
 
 static void action_reset(GstRwkv* self) {
@@ -1119,7 +1121,7 @@ static void gst_rwkv_set_property(GObject* object, guint id, const GValue* value
       GST_ELEMENT_WARNING(self, RESOURCE, OPEN_WRITE, ("Cannot write the state file \"%s\"", state_file.c_str()),
                           ("%s", problem.c_str()));
   }
-  wake_worker(self, false);  // the trigger or the interval may have changed
+  wake_worker(self);  // the trigger or the interval may have changed
 }
 
 static void gst_rwkv_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
@@ -1180,7 +1182,7 @@ static void gst_rwkv_init(GstRwkv* self) {
   self->flushing = new std::atomic<bool>(false);
   self->reconfigured = new std::atomic<bool>(false);
   self->worker = nullptr;
-  self->worker_stop = false;
+  self->worker_stop = true;  // no thread until READY->PAUSED
   self->trigger_requested = false;
   g_mutex_init(&self->worker_lock);
   g_cond_init(&self->worker_cond);
