@@ -955,7 +955,6 @@ static bool load(GstRwkv* self, const Settings& settings) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Tokenizer file \"%s\" not found", s.tokenizer.c_str()), (nullptr));
     return false;
   }
-  if (!state_path_usable(self, s.state_file)) return false;
   post_progress(self, GST_PROGRESS_TYPE_START, ("Loading " + s.model).c_str());
   std::shared_ptr<rwkv::Model> model;
   try {
@@ -999,13 +998,14 @@ static bool begin_stream(GstRwkv* self) {
   gst_segment_init(&rt.segment, GST_FORMAT_TIME);
   rt.last_save_us = g_get_monotonic_time();
   gstrwkv::Stream& st = stream_of(self);
+  const bool restore = !s.state_file.empty() && g_file_test(s.state_file.c_str(), G_FILE_TEST_EXISTS);
   try {
-    st.restart(s.stream.preamble, false);
+    st.restart(restore ? std::string() : s.stream.preamble, false);  // a restored state has read it
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("Could not read the preamble"), ("%s", e.what()));
     return false;
   }
-  if (!s.state_file.empty() && g_file_test(s.state_file.c_str(), G_FILE_TEST_EXISTS)) {
+  if (restore) {
     try {
       st.load(s.state_file);  // a state of another model is refused here
     } catch (const std::exception& e) {
@@ -1030,7 +1030,8 @@ static GstStateChangeReturn gst_rwkv_change_state(GstElement* element, GstStateC
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY: {
       std::lock_guard<std::mutex> lock(*self->work);
-      if (!load(self, settings_snapshot(self))) return GST_STATE_CHANGE_FAILURE;
+      const Settings s = settings_snapshot(self);
+      if (!state_path_usable(self, s.state_file) || !load(self, s)) return GST_STATE_CHANGE_FAILURE;
       break;
     }
     case GST_STATE_CHANGE_READY_TO_PAUSED:

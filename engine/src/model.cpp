@@ -1,7 +1,6 @@
 #include "rwkv/model.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <vector>
 
 #include "arch/hparams.h"

@@ -10,18 +10,16 @@ namespace {
 // The host default of a StateBatch: plain States.
 class HostStateBatch final : public StateBatch {
  public:
-  HostStateBatch(const Runner& owner, const ModelInfo& info, size_t n)
-      : owner(&owner), info(info), states(n, State(info)) {}
+  HostStateBatch(const Runner& owner, size_t n) : owner(&owner), states(n, State(owner.info())) {}
   size_t size() const override { return states.size(); }
   void load(size_t slot, const State& s) override {
-    check_state_fits(s, info);
+    check_state_fits(s, owner->info());
     at(slot) = s;
   }
   void store(size_t slot, State& s) const override { s = states[check(slot)]; }
 
   State& at(size_t slot) { return states[check(slot)]; }
   const Runner* owner;
-  ModelInfo info;
   std::vector<State> states;
 
  private:
@@ -50,7 +48,7 @@ void Runner::eval_batch(std::span<State* const> states, std::span<const uint32_t
 }
 
 std::unique_ptr<StateBatch> Runner::new_state_batch(size_t n) {
-  return std::make_unique<HostStateBatch>(*this, info_, n);
+  return std::make_unique<HostStateBatch>(*this, n);
 }
 
 void Runner::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -138,12 +137,10 @@ void CudaRunner::load_embedding(const TensorMap& tensors) {
   emb_ = table;
 }
 
-void CudaRunner::check_state(const State& s) const { check_state_fits(s, info_); }
-
 void CudaRunner::check_states(std::span<State* const> states) const {
   for (const State* s : states) {
     if (!s) throw Error("null state in a batch");
-    check_state(*s);
+    check_state_fits(*s, info_);
   }
   if (states.size() > 1) {
     std::vector<const State*> sorted(states.begin(), states.end());
@@ -170,7 +167,7 @@ void CudaRunner::init_slots(float* first, size_t n) {
 }
 
 void CudaRunner::put_state(float* slot, const State& s) {
-  check_state(s);
+  check_state_fits(s, info_);
   std::lock_guard<std::mutex> lock(mu_);
   DeviceGuard guard(dev_.index);
   check(cudaMemcpyAsync(slot, s.data().data(), state_floats_ * sizeof(float), cudaMemcpyHostToDevice, stream_), dev_,
@@ -179,7 +176,7 @@ void CudaRunner::put_state(float* slot, const State& s) {
 }
 
 void CudaRunner::get_state(const float* slot, State& s) {
-  check_state(s);
+  check_state_fits(s, info_);
   std::lock_guard<std::mutex> lock(mu_);
   DeviceGuard guard(dev_.index);
   check(cudaMemcpyAsync(s.data().data(), slot, state_floats_ * sizeof(float), cudaMemcpyDeviceToHost, stream_), dev_,
