@@ -1,5 +1,5 @@
 // Model::load_initial_state: RWKV state tuning's time_state tensors as a starting State.
-#include "arch/weights.h"
+#include "arch/binder.h"
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 #include "rwkv/model.h"
@@ -13,7 +13,7 @@ State Model::load_initial_state(const std::string& path) const {
   const int64_t H = info_.n_head, N = info_.head_size, C = info_.n_embd;
   State s = new_state();
   for (int l = 0; l < info_.n_layer; l++) {
-    const std::string name = layer_name(l, "att.time_state");
+    const std::string name = arch::layer_name(l, "att.time_state");
     const Tensor& t = m.get(name);
     const auto& sh = t.shape;
     const size_t d = sh.size();
@@ -26,7 +26,7 @@ State Model::load_initial_state(const std::string& path) const {
       for (int64_t i = 0; i < N; i++)
         for (int64_t j = 0; j < N; j++) S[(h * N + i) * N + j] = v[size_t((h * N + j) * N + i)];
   }
-  if (m.has(layer_name(info_.n_layer, "att.time_state")))
+  if (m.has(arch::layer_name(info_.n_layer, "att.time_state")))
     throw Error("'" + path + "' holds states for more than this model's " + std::to_string(info_.n_layer) +
                 " layers");
   return s;

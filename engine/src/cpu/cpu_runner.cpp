@@ -10,15 +10,9 @@ namespace rwkv {
 namespace cpu {
 
 CpuRunner::CpuRunner(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts)
-    : Runner(info), pool_(opts.threads) {
-  WeightBinder b(tensors);
-  const size_t C = size_t(info.n_embd);
-  emb_ = &tensors.get("emb.weight");
-  ln0_w_ = b.vec("blocks.0.ln0.weight", C);
-  ln0_b_ = b.vec("blocks.0.ln0.bias", C);
-  ln_out_w_ = b.vec("ln_out.weight", C);
-  ln_out_b_ = b.vec("ln_out.bias", C);
-  head_ = b.matrix("head.weight", info.n_vocab, info.n_embd);
+    : Runner(info), pool_(opts.threads), emb_(&tensors.get("emb.weight")) {
+  Binder b(tensors);
+  ends_ = arch::bind_ends(b, info);
 }
 
 void CpuRunner::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) {
@@ -40,14 +34,14 @@ void CpuRunner::eval(State& state, std::span<const uint32_t> tokens, float* logi
     float* xn = x + size_t(T) * C;
     for (int t = 0; t < T; t++)
       tensor_to_f32(*emb_, x + size_t(t) * C, uint64_t(tokens[done + size_t(t)]) * C, uint64_t(C));
-    layer_norm(x, x, T, C, ln0_w_.data(), ln0_b_.data());
+    layer_norm(x, x, T, C, ends_.ln0.w.data(), ends_.ln0.b.data());
     layers(state, x, T, xn + size_t(T) * C);
     if (which == Logits::All) {
-      layer_norm(x, xn, T, C, ln_out_w_.data(), ln_out_b_.data());
-      matmul(pool_, head_, xn, T, logits + done * size_t(info_.n_vocab));
+      layer_norm(x, xn, T, C, ends_.ln_out.w.data(), ends_.ln_out.b.data());
+      matmul(pool_, ends_.head, xn, T, logits + done * size_t(info_.n_vocab));
     } else if (which == Logits::Last && done + size_t(T) == tokens.size()) {
-      layer_norm(x + size_t(T - 1) * C, xn, 1, C, ln_out_w_.data(), ln_out_b_.data());
-      matmul(pool_, head_, xn, 1, logits);
+      layer_norm(x + size_t(T - 1) * C, xn, 1, C, ends_.ln_out.w.data(), ends_.ln_out.b.data());
+      matmul(pool_, ends_.head, xn, 1, logits);
     }
     done += size_t(T);
   }

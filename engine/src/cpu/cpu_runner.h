@@ -4,7 +4,8 @@
 #pragma once
 #include <vector>
 
-#include "arch/weights.h"
+#include "arch/ends.h"
+#include "cpu/binder.h"
 #include "cpu/linear.h"
 #include "cpu/thread_pool.h"
 #include "runner.h"
@@ -29,8 +30,7 @@ class CpuRunner : public Runner {
 
  private:
   const Tensor* emb_;
-  std::vector<float> ln0_w_, ln0_b_, ln_out_w_, ln_out_b_;
-  Matrix head_;
+  arch::Ends<Binder> ends_;
 };
 
 std::unique_ptr<Runner> make_v4(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts);

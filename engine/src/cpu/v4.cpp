@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "arch/v4.h"
 #include "cpu/channel_mix.h"
 #include "cpu/cpu_runner.h"
 #include "cpu/ops.h"
@@ -11,43 +12,22 @@ namespace rwkv::cpu {
 
 namespace {
 
-struct V4Layer {
-  std::vector<float> ln1_w, ln1_b, ln2_w, ln2_b;
-  std::vector<float> att_mk, att_mv, att_mr, decay /* -exp(time_decay) */, first;
-  Matrix key, value, receptance, output;
-};
+using arch::v4::K;
+using arch::v4::R;
+using arch::v4::V;
+using Layer = arch::v4::Layer<Binder>;
 
 class V4 final : public CpuRunner {
  public:
   V4(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts) : CpuRunner(info, tensors, opts) {
-    WeightBinder b(tensors);
-    const int C = info.n_embd;
-    for (int l = 0; l < info.n_layer; l++) {
-      auto n = [&](const char* s) { return layer_name(l, s); };
-      V4Layer w;
-      w.ln1_w = b.vec(n("ln1.weight"), C);
-      w.ln1_b = b.vec(n("ln1.bias"), C);
-      w.ln2_w = b.vec(n("ln2.weight"), C);
-      w.ln2_b = b.vec(n("ln2.bias"), C);
-      w.att_mk = b.vec(n("att.time_mix_k"), C);
-      w.att_mv = b.vec(n("att.time_mix_v"), C);
-      w.att_mr = b.vec(n("att.time_mix_r"), C);
-      w.decay = b.vec(n("att.time_decay"), C);
-      for (float& d : w.decay) d = -std::exp(d);
-      w.first = b.vec(n("att.time_first"), C);
-      w.key = b.matrix(n("att.key.weight"), C, C);
-      w.value = b.matrix(n("att.value.weight"), C, C);
-      w.receptance = b.matrix(n("att.receptance.weight"), C, C);
-      w.output = b.matrix(n("att.output.weight"), C, C);
-      layers_.push_back(std::move(w));
-      ffn_.emplace_back(b, info, l);
-    }
+    Binder b(tensors);
+    layers_ = arch::v4::bind(b, info, /*fp16_rescale=*/false);
   }
 
  protected:
   size_t scratch_per_token() const override {
     // xx, then the time mix's six rows or the channel mix's scratch.
-    return size_t(info_.n_embd) + std::max(size_t(info_.n_embd) * 6, ChannelMix::scratch_per_token(info_));
+    return size_t(info_.n_embd) + std::max(size_t(info_.n_embd) * 6, channel_mix_scratch(info_));
   }
 
   void layers(State& st, float* x, int T, float* s) override {
@@ -56,20 +36,20 @@ class V4 final : public CpuRunner {
     float *xx = s, *xk = xx + TC, *xv = xk + TC, *xr = xv + TC, *k = xr + TC, *v = k + TC,
           *r = v + TC;
     for (int l = 0; l < info_.n_layer; l++) {
-      const V4Layer& w = layers_[size_t(l)];
+      const Layer& w = layers_[size_t(l)];
       float* S = st.layer(l).data();
       float *att_x = S, *aa = S + C, *bb = S + 2 * C, *pp = S + 3 * C, *ffn_x = S + 4 * C;
 
       // Time mixing.
-      layer_norm(x, xx, T, C, w.ln1_w.data(), w.ln1_b.data());
+      layer_norm(x, xx, T, C, w.ln1.w.data(), w.ln1.b.data());
       {
-        const float* mix[3] = {w.att_mk.data(), w.att_mv.data(), w.att_mr.data()};
+        const float* mix[3] = {w.mix[K].data(), w.mix[V].data(), w.mix[R].data()};
         float* out[3] = {xk, xv, xr};
         shift_mix(xx, att_x, T, C, mix, out, 3);
       }
-      matmul(pool_, w.key, xk, T, k);
-      matmul(pool_, w.value, xv, T, v);
-      matmul(pool_, w.receptance, xr, T, r);
+      matmul(pool_, w.rkv[K], xk, T, k);
+      matmul(pool_, w.rkv[V], xv, T, v);
+      matmul(pool_, w.rkv[R], xr, T, r);
       for (int c = 0; c < C; c++) {
         float a = aa[c], b = bb[c], p = pp[c];
         const float u = w.first[size_t(c)], dw = w.decay[size_t(c)];
@@ -95,15 +75,12 @@ class V4 final : public CpuRunner {
       matmul(pool_, w.output, r, T, k);
       for (size_t i = 0; i < TC; i++) x[i] += k[i];
 
-      // Channel mixing.
-      layer_norm(x, xx, T, C, w.ln2_w.data(), w.ln2_b.data());
-      ffn_[size_t(l)].run(pool_, xx, ffn_x, T, x, xk);
+      channel_mix(pool_, w.ffn, x, xx, ffn_x, T, xk);
     }
   }
 
  private:
-  std::vector<V4Layer> layers_;
-  std::vector<ChannelMix> ffn_;
+  std::vector<Layer> layers_;
 };
 
 }  // namespace

@@ -46,10 +46,10 @@ CudaRunner::CudaRunner(const ModelInfo& info, const TensorMap& tensors, const De
   try {
     blas_ = std::make_unique<Blas>(dev_, stream_);
     const int C = info.n_embd, V = info.n_vocab;
-    load_embedding(tensors);
-    ln_out_w_ = up_.vec("ln_out.weight", size_t(C));
-    ln_out_b_ = up_.vec("ln_out.bias", size_t(C));
-    head_ = up_.matrix("head.weight", V, C);
+    const arch::Ends<Uploader> ends = arch::bind_ends(up_, info);
+    load_embedding(ends.ln0.w, ends.ln0.b);
+    ln_out_ = ends.ln_out;
+    head_ = ends.head;
     x_ = scratch_f32(size_t(C), "the residual stream");
     tokens_dev_ = pool_.alloc_n<uint32_t>(kRows, "token ids");
     slots_dev_ = pool_.alloc_n<uint32_t>(kMaxStreams, "slot numbers");
@@ -91,9 +91,9 @@ void* CudaRunner::scratch_op(size_t per_row, const std::string& what) {
   return pool_.alloc(size_t(kRows) * per_row * elem_bytes(type_), what);
 }
 
-ChannelMix::Scratch CudaRunner::channel_mix_scratch() {
+ChannelMixScratch CudaRunner::channel_mix_scratch() {
   const size_t C = size_t(info_.n_embd), F = size_t(info_.n_ffn);
-  ChannelMix::Scratch s;
+  ChannelMixScratch s;
   s.xk = scratch_op(C, "the channel mix's inputs");
   s.xr = scratch_op(C, "the channel mix's inputs");
   s.hidden = scratch_f32(F, "the channel mix's hidden layer");
@@ -106,16 +106,11 @@ ChannelMix::Scratch CudaRunner::channel_mix_scratch() {
 // ln0 is applied to the whole table once: a slice of rows at a time is converted to fp32 on
 // the host, normalised on the device and stored in fp16 for 16-bit models (the values are
 // LayerNorm outputs, well inside fp16's range), fp32 otherwise.
-void CudaRunner::load_embedding(const TensorMap& tensors) {
+void CudaRunner::load_embedding(const float* w, const float* b) {
   const int C = info_.n_embd, V = info_.n_vocab;
-  const Tensor& emb = tensors.get("emb.weight");
-  if (emb.shape != std::vector<int64_t>{V, C})
-    throw Error("tensor 'emb.weight' has shape " + emb.shape_str() + ", expected [" + std::to_string(V) + ", " +
-                std::to_string(C) + "]");
+  const Tensor& emb = up_.matrix_tensor("emb.weight", V, C);
   emb_type_ = type_ == ElemType::F32 ? ElemType::F32 : ElemType::F16;
   void* table = pool_.alloc(size_t(V) * size_t(C) * elem_bytes(emb_type_), "the embedding table");
-  const float* w = up_.vec("blocks.0.ln0.weight", size_t(C));
-  const float* b = up_.vec("blocks.0.ln0.bias", size_t(C));
   const int slice = std::max(1, std::min(V, (1 << 22) / C));
   std::vector<float> host(size_t(slice) * size_t(C));
   DeviceBuffer raw(dev_, host.size() * sizeof(float), "the embedding table (staging)");
@@ -329,7 +324,7 @@ void CudaRunner::enqueue_forward(int B, int T) {
 // ln_out and the head for `rows` rows of x_ (first, first + stride, ...) into logits_dev_.
 void CudaRunner::enqueue_head(int rows, size_t first, size_t stride) {
   const int C = info_.n_embd;
-  exec().ok(layer_norm_rows(x_, first, stride, rows, C, ln_out_w_, ln_out_b_, head_in_, type_, stream_),
+  exec().ok(layer_norm_rows(x_, first, stride, rows, C, ln_out_.w, ln_out_.b, head_in_, type_, stream_),
             "layer_norm_rows (ln_out)");
   blas_->gemm(head_, head_in_, size_t(C), rows, logits_dev_, size_t(info_.n_vocab));
 }

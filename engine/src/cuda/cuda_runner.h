@@ -20,6 +20,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "arch/ends.h"
 #include "cuda/channel_mix.h"
 #include "cuda/exec.h"
 #include "cuda/upload.h"
@@ -64,7 +65,7 @@ class CudaRunner : public Runner {
   Exec exec() const { return Exec{&dev_, stream_, blas_.get(), type_}; }
   float* scratch_f32(size_t per_row, const std::string& what);  // kRows rows
   void* scratch_op(size_t per_row, const std::string& what);    // kRows rows, operand type
-  ChannelMix::Scratch channel_mix_scratch();
+  ChannelMixScratch channel_mix_scratch();
   // Operand-type pointer `elements` past base.
   void* op_at(void* base, size_t elements) const {
     return static_cast<uint8_t*>(base) + elements * elem_bytes(type_);
@@ -109,12 +110,11 @@ class CudaRunner : public Runner {
   cudaGraphExec_t step_graph(const Pass& p, bool logits);
   cudaGraphExec_t step_graph_or_null(const Pass& p, bool logits);
   void drop_graphs();
-  void load_embedding(const TensorMap& tensors);
+  void load_embedding(const float* ln0_w, const float* ln0_b);  // ln0 on the device
 
   ElemType emb_type_ = ElemType::F32;
   const void* emb_ = nullptr;  // [V, C], ln0 applied
-  float* ln_out_w_ = nullptr;
-  float* ln_out_b_ = nullptr;
+  arch::Norm<Uploader> ln_out_;
   DeviceMatrix head_;
   uint32_t* tokens_dev_ = nullptr;
   uint32_t* slots_dev_ = nullptr;  // [kMaxStreams]

@@ -10,12 +10,6 @@ namespace rwkv::cuda {
 
 namespace {
 
-std::string shape_str(std::vector<int64_t> s) {
-  Tensor t;
-  t.shape = std::move(s);
-  return t.shape_str();
-}
-
 bool same_type(DType d, ElemType e) {
   return (d == DType::F32 && e == ElemType::F32) || (d == DType::F16 && e == ElemType::F16) ||
          (d == DType::BF16 && e == ElemType::BF16);
@@ -60,9 +54,7 @@ void Uploader::put(const Tensor& t, void* dst, float scale) {
 }
 
 DeviceMatrix Uploader::matrix(const std::string& name, int rows, int cols, float scale) {
-  const Tensor& t = m_.get(name);
-  if (t.shape != std::vector<int64_t>{rows, cols})
-    throw Error("tensor '" + name + "' has shape " + t.shape_str() + ", expected " + shape_str({rows, cols}));
+  const Tensor& t = matrix_tensor(name, rows, cols);
   DeviceMatrix w;
   w.rows = rows;
   w.cols = cols;
@@ -82,28 +74,14 @@ DeviceMatrix Uploader::stack(const std::vector<std::string>& names, int rows, in
   std::string what = "tensors";
   for (const auto& n : names) what += " '" + n + "'";
   uint8_t* p = static_cast<uint8_t*>(pool_.alloc(w.bytes(), what));
-  for (size_t i = 0; i < names.size(); i++) {
-    const Tensor& t = m_.get(names[i]);
-    if (t.shape != std::vector<int64_t>{rows, cols})
-      throw Error("tensor '" + names[i] + "' has shape " + t.shape_str() + ", expected " + shape_str({rows, cols}));
-    put(t, p + i * w.elements() * elem_bytes(type_), 1.0f);
-  }
+  for (size_t i = 0; i < names.size(); i++)
+    put(matrix_tensor(names[i], rows, cols), p + i * w.elements() * elem_bytes(type_), 1.0f);
   w.data = p;
   return w;
 }
 
 DeviceMatrix Uploader::transposed(const std::string& name, int count, int rows, int cols) {
-  const Tensor& t = m_.get(name);
-  std::vector<int64_t> want = {cols, rows};
-  if (count > 1) want.insert(want.begin(), count);
-  if (t.shape != want)
-    throw Error("tensor '" + name + "' has shape " + t.shape_str() + ", expected " + shape_str(want));
-  const std::vector<float> src = tensor_to_f32(t);
-  std::vector<float> dst(src.size());
-  const size_t R = size_t(rows), K = size_t(cols);
-  for (size_t b = 0; b < size_t(count); b++)
-    for (size_t i = 0; i < K; i++)
-      for (size_t j = 0; j < R; j++) dst[b * R * K + j * K + i] = src[b * R * K + i * R + j];
+  const std::vector<float> dst = host_transposed(name, count, rows, cols);
   DeviceMatrix w;
   w.rows = rows;
   w.cols = cols;
@@ -115,13 +93,6 @@ DeviceMatrix Uploader::transposed(const std::string& name, int count, int rows, 
   copy_to_device(pool_.device(), p, out.data(), out.size(), name);
   w.data = p;
   return w;
-}
-
-std::vector<float> Uploader::host_vec(const std::string& name, size_t n) const {
-  const Tensor& t = m_.get(name);
-  if (uint64_t(t.numel()) != n)
-    throw Error("tensor '" + name + "' has shape " + t.shape_str() + ", expected " + std::to_string(n) + " values");
-  return tensor_to_f32(t);
 }
 
 float* Uploader::vec(const std::string& name, size_t n) { return vec(host_vec(name, n), "tensor '" + name + "'"); }

@@ -1,0 +1,76 @@
+// RWKV-5's layer schema: 5.1 (no gate; one decay and one bonus per head) and 5.2 (gated;
+// per-channel decay and bonus), REFERENCE.md, RWKV-5.2. Decay and bonus are bound per
+// channel whichever way the checkpoint stores them.
+#pragma once
+#include <cmath>
+#include <vector>
+
+#include "arch/channel_mix.h"
+#include "rwkv/error.h"
+
+namespace rwkv::arch::v5 {
+
+enum Mix { R, K, V, G, kMixes };  // the order of `mix` and of the stacked projection
+
+template <class B>
+struct Layer {
+  Norm<B> ln1, ln_x;
+  typename B::Vec mix[kMixes];  // mix[G] only when gated
+  typename B::Vec decay;        // exp(-exp(time_decay))
+  typename B::Vec bonus;        // u
+  bool gated = false;
+  typename B::Stack rkvg;  // receptance, key, value (, gate)
+  typename B::Mat output;
+  ChannelMix<B> ffn;
+};
+
+// A per-channel vector from a tensor of C values or of one value per head (5.0/5.1), with
+// f applied in double precision.
+template <class B, class F>
+typename B::Vec per_channel(B& b, const std::string& name, const ModelInfo& info, F f) {
+  const size_t C = size_t(info.n_embd), H = size_t(info.n_head), N = size_t(info.head_size);
+  size_t n = 1;
+  for (int64_t d : b.shape(name)) n *= size_t(d);
+  if (n != C && n != H)
+    throw Error("tensor '" + name + "' has " + std::to_string(n) + " values, expected " + std::to_string(C) +
+                " (per channel) or " + std::to_string(H) + " (per head)");
+  const std::vector<float> raw = b.host_vec(name, n);
+  std::vector<float> out(C);
+  for (size_t c = 0; c < C; c++) out[c] = float(f(double(raw[n == C ? c : c / N])));
+  return b.vec(std::move(out), "tensor '" + name + "'");
+}
+
+template <class B>
+std::vector<Layer<B>> bind(B& b, const ModelInfo& info) {
+  const int C = info.n_embd;
+  const size_t Cs = size_t(C);
+  std::vector<Layer<B>> layers;
+  for (int l = 0; l < info.n_layer; l++) {
+    auto n = [&](const char* s) { return layer_name(l, s); };
+    Layer<B> w;
+    w.ln1 = bind_norm(b, n("ln1"), Cs);
+    w.ln_x = bind_norm(b, n("att.ln_x"), Cs);
+    w.mix[R] = b.vec(n("att.time_mix_r"), Cs);
+    w.mix[K] = b.vec(n("att.time_mix_k"), Cs);
+    w.mix[V] = b.vec(n("att.time_mix_v"), Cs);
+    w.decay = per_channel(b, n("att.time_decay"), info, [](double d) { return std::exp(-std::exp(d)); });
+    // 5.2 stores the bonus itself (time_faaaa); 5.0/5.1 store its log (time_first).
+    if (b.has(n("att.time_faaaa")))
+      w.bonus = per_channel(b, n("att.time_faaaa"), info, [](double u) { return u; });
+    else
+      w.bonus = per_channel(b, n("att.time_first"), info, [](double f) { return std::exp(f); });
+    w.gated = b.has(n("att.gate.weight"));
+    std::vector<std::string> proj = {n("att.receptance.weight"), n("att.key.weight"), n("att.value.weight")};
+    if (w.gated) {
+      w.mix[G] = b.vec(n("att.time_mix_g"), Cs);
+      proj.push_back(n("att.gate.weight"));
+    }
+    w.rkvg = b.stack(proj, C, C);
+    w.output = b.matrix(n("att.output.weight"), C, C);
+    w.ffn = bind_channel_mix(b, info, l);
+    layers.push_back(std::move(w));
+  }
+  return layers;
+}
+
+}  // namespace rwkv::arch::v5
