@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "half.h"
+#include "kernels/half.h"
 #include "rwkv/error.h"
 
 namespace rwkv {

@@ -2,7 +2,7 @@
 // baseline instruction set.
 #include <cstdint>
 
-#include "../../engine/src/half.h"
+#include "kernels/half.h"
 #include "matmul_kernels.h"
 #include "matmul_tiles.h"
 

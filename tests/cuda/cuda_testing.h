@@ -8,8 +8,8 @@
 #include <memory>
 #include <random>
 
-#include "../engine/testing.h"
-#include "half.h"
+#include "engine/testing.h"
+#include "kernels/half.h"
 #include "rwkv/formats.h"
 #include "rwkv/model.h"
 

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "../engine/testing.h"
+#include "engine/testing.h"
 #include "device_backend.h"
 
 int main(int argc, char** argv) {

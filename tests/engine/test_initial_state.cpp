@@ -3,7 +3,7 @@
 // token-shift vectors; a file for another model, or without every layer, is refused by name.
 #include <random>
 
-#include "../formats/checkpoint_writer.h"
+#include "formats/checkpoint_writer.h"
 #include "rwkv/error.h"
 #include "rwkv/model.h"
 #include "testing.h"

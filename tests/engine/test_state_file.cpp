@@ -7,7 +7,7 @@
 
 #include <csignal>
 
-#include "../../engine/src/crc32.h"
+#include "crc32.h"
 #include "rwkv/model.h"
 #include "rwkv/state_file.h"
 #include "testing.h"

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "half.h"
+#include "kernels/half.h"
 
 namespace fmt_test {
 

@@ -13,7 +13,7 @@
 
 #include "rwkv/model.h"
 #include "rwkv/tensor.h"
-#include "testing.h"
+#include "engine/testing.h"
 
 namespace fmt_test {
 

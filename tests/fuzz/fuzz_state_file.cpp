@@ -4,7 +4,7 @@
 #include <cstring>
 #include <vector>
 
-#include "../text/random_model.h"
+#include "text/random_model.h"
 #include "crc32.h"
 #include "fuzz_common.h"
 #include "rwkv/state_file.h"

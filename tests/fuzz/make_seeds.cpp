@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "../formats/checkpoint_writer.h"
-#include "../formats/foreign_layouts.h"
-#include "../text/random_model.h"
+#include "formats/checkpoint_writer.h"
+#include "formats/foreign_layouts.h"
+#include "text/random_model.h"
 #include "rwkv/state_file.h"
 #include "text/byte_level.h"
 #include "text/utf8.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "../engine/testing.h"
+#include "engine/testing.h"
 
 namespace testing {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "reference64.h"
+#include "engine/reference64.h"
 #include "rwkv/state.h"
 
 namespace soak {

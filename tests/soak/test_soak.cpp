@@ -30,7 +30,7 @@
 #include "rwkv/tokenizer.h"
 #include "shadow.h"
 #include "soak_text.h"
-#include "testing.h"
+#include "engine/testing.h"
 
 namespace {
 

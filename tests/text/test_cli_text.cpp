@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "rwkv/tokenizer.h"
-#include "testing.h"
+#include "engine/testing.h"
 
 namespace {
 

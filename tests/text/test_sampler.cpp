@@ -4,7 +4,7 @@
 
 #include "rwkv/error.h"
 #include "rwkv/sampler.h"
-#include "testing.h"
+#include "engine/testing.h"
 
 namespace {
 

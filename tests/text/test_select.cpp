@@ -6,7 +6,7 @@
 #include "random_model.h"
 #include "rwkv/error.h"
 #include "rwkv/tokenizer.h"
-#include "testing.h"
+#include "engine/testing.h"
 
 namespace fs = std::filesystem;
 

@@ -8,7 +8,7 @@
 #include "random_model.h"
 #include "rwkv/error.h"
 #include "rwkv/session.h"
-#include "testing.h"
+#include "engine/testing.h"
 
 namespace {
 

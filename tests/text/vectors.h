@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "testing.h"
+#include "engine/testing.h"
 
 namespace testing {
 

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "../rwkv-cli/args.h"
+#include "args.h"
 #include "rwkv/error.h"
 #include "rwkv/tokenizer.h"
 

@@ -9,8 +9,8 @@
 #include <sstream>
 #include <thread>
 
-#include "../../kernels/cpu/matmul_kernels.h"
-#include "../rwkv-cli/args.h"
+#include "kernels/cpu/matmul_kernels.h"
+#include "args.h"
 #include "random_model.h"
 #include "rwkv/error.h"
 #include "rwkv/model.h"

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "half.h"
+#include "kernels/half.h"
 #include "rwkv/error.h"
 
 namespace rwkv::bench {

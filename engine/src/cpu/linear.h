@@ -1,7 +1,7 @@
 // A weight matrix as the CPU backend sees it ([rows, cols], row-major, fp32/fp16/bf16),
 // and the threaded product Y[t] = W x[t] for T rows.
 #pragma once
-#include "../../../kernels/cpu/matmul_kernels.h"
+#include "kernels/cpu/matmul_kernels.h"
 #include "cpu/thread_pool.h"
 
 namespace rwkv::cpu {

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "../../../kernels/cuda/wkv_heads.h"
+#include "kernels/cuda/wkv_heads.h"
 #include "cuda/device_info.h"
 #include "cuda/factory.h"
 #include "device_backend.h"

@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include "../../../kernels/cuda/elem_type.h"
+#include "kernels/cuda/elem_type.h"
 #include "cuda/buffers.h"
 
 namespace rwkv::cuda {

@@ -1,6 +1,6 @@
 #include "cuda/channel_mix.h"
 
-#include "../../../kernels/cuda/elementwise.h"
+#include "kernels/cuda/elementwise.h"
 #include "cuda/kernel_args.h"
 
 namespace rwkv::cuda {

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "../../../kernels/cuda/elementwise.h"
-#include "../../../kernels/cuda/norm.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/norm.h"
 #include "cuda/state_batch.h"
 #include "rwkv/error.h"
 #include "rwkv/log.h"

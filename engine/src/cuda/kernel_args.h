@@ -1,6 +1,6 @@
 // The argument blocks every layer fills the same way for the shared kernels (norm.h).
 #pragma once
-#include "../../../kernels/cuda/norm.h"
+#include "kernels/cuda/norm.h"
 #include "arch/binder.h"
 #include "cuda/upload.h"
 

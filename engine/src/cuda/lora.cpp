@@ -1,6 +1,6 @@
 #include "cuda/lora.h"
 
-#include "../../../kernels/cuda/elementwise.h"
+#include "kernels/cuda/elementwise.h"
 
 namespace rwkv::cuda {
 

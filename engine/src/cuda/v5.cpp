@@ -2,8 +2,8 @@
 // (gated; per-channel decay and bonus). LayerNorm + token shift in one kernel, the r, k, v
 // (and g) projections in one stacked product, the per-head matrix state scanned by wkv5,
 // then GroupNorm and the gate in one kernel (REFERENCE.md, RWKV-5.2).
-#include "../../../kernels/cuda/norm.h"
-#include "../../../kernels/cuda/wkv_heads.h"
+#include "kernels/cuda/norm.h"
+#include "kernels/cuda/wkv_heads.h"
 #include "arch/v5.h"
 #include "cuda/cuda_runner.h"
 #include "cuda/factory.h"

@@ -2,10 +2,10 @@
 // low-rank product, the five mixes), the k, v, r, g projections in one stacked product,
 // the per-token decay through its low-rank product (exp(-exp()) applied inside wkv5), then
 // GroupNorm and the silu gate (REFERENCE.md, RWKV-6).
-#include "../../../kernels/cuda/elementwise.h"
-#include "../../../kernels/cuda/norm.h"
-#include "../../../kernels/cuda/v6_mix.h"
-#include "../../../kernels/cuda/wkv_heads.h"
+#include "kernels/cuda/elementwise.h"
+#include "kernels/cuda/norm.h"
+#include "kernels/cuda/v6_mix.h"
+#include "kernels/cuda/wkv_heads.h"
 #include "arch/v6.h"
 #include "cuda/cuda_runner.h"
 #include "cuda/factory.h"

@@ -3,9 +3,9 @@
 // / gate through their low-rank products, the per-token quantities (kk, a, decay) in one
 // kernel, the delta-rule recurrence wkv7, then GroupNorm, the r·k bonus and the gate in one
 // kernel (REFERENCE.md, RWKV-7).
-#include "../../../kernels/cuda/norm.h"
-#include "../../../kernels/cuda/v7_prepare.h"
-#include "../../../kernels/cuda/wkv_heads.h"
+#include "kernels/cuda/norm.h"
+#include "kernels/cuda/v7_prepare.h"
+#include "kernels/cuda/wkv_heads.h"
 #include "arch/v7.h"
 #include "cuda/cuda_runner.h"
 #include "cuda/factory.h"

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "half.h"
+#include "kernels/half.h"
 #include "rwkv/error.h"
 
 namespace rwkv {
