@@ -7,7 +7,6 @@
 
 #include "rwkv/error.h"
 #include "rwkv/session.h"
-#include "rwkv/state_file.h"
 #include "rwkv/tokenizer.h"
 
 namespace gstrwkv {
@@ -17,8 +16,6 @@ namespace {
 // Default respond prompt: a World chat turn (REFERENCE.md, prompt formats).
 constexpr const char* kRespondPrompt = "\n\nUser: {text}\n\nAssistant:";
 constexpr const char* kClassifyPrompt = "\n\nUser: {text}\nWhich of these fits best: {labels}?\n\nAssistant:";
-// Enough to hold any text the streaming tokenizer holds back (see save()).
-constexpr size_t kTailBytes = 1 << 16;
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
@@ -136,8 +133,6 @@ Score Stream::ingest(std::string_view text, const Between& between) {
     const std::string_view slice = text.substr(at, n);
     toks.clear();
     session_->ingest(slice, &toks);
-    tail_ += slice;
-    if (tail_.size() > 2 * kTailBytes) tail_.erase(0, tail_.size() - kTailBytes);
     return score_tokens(toks, n, false);
   }, between);
 }
@@ -156,7 +151,6 @@ Score Stream::ingest_tokens(std::span<const uint32_t> tokens, const Between& bet
 void Stream::flush() {
   std::vector<rwkv::TokenScore> toks;
   session_->flush(&toks);
-  tail_.clear();
   score_tokens(toks, 0, true);
 }
 
@@ -205,11 +199,8 @@ void Stream::restart(const std::string& preamble, bool keep_totals) {
   word_.clear();
   word_lp_ = 0;
   word_scored_ = false;
-  tail_.clear();
   if (!keep_totals) totals_ = Totals();
-  if (preamble.empty()) return;
-  session_->ingest(preamble);
-  tail_ = preamble.size() > kTailBytes ? preamble.substr(preamble.size() - kTailBytes) : preamble;
+  if (!preamble.empty()) session_->ingest(preamble);
 }
 
 double Stream::step_seconds() {
@@ -221,22 +212,9 @@ double Stream::step_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-void Stream::save(const std::string& path) {
-  const size_t held = session_->pending_bytes();
-  if (held > tail_.size()) throw rwkv::Error("held-back text longer than " + std::to_string(kTailBytes) + " bytes");
-  rwkv::save_state_file(path, session_->model(), session_->state(), tail_.substr(tail_.size() - held),
-                        session_->logits(), session_->bytes_consumed());
-}
+void Stream::save(const std::string& path) { session_->save(path); }
 
-void Stream::load(const std::string& path) {
-  rwkv::SavedState saved = rwkv::load_state_file(path, session_->model());
-  session_->reset();
-  const uint64_t held = saved.held_back.size();
-  session_->set_state(std::move(saved.state), saved.logits, saved.bytes_read > held ? saved.bytes_read - held : 0);
-  // The held-back text goes back into the streaming tokenizer, which holds it again.
-  session_->ingest(saved.held_back);
-  tail_ = saved.held_back;
-}
+void Stream::load(const std::string& path) { session_->restore(path); }
 
 std::string Stream::detokenize(const std::vector<uint32_t>& tokens) const {
   return session_->tokenizer().decode(tokens);

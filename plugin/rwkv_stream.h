@@ -100,7 +100,6 @@ class Stream {
   void least_likely_word(const std::vector<rwkv::TokenScore>& tokens, bool final, Score& out);
   std::unique_ptr<rwkv::Session> session_;
   Totals totals_;
-  std::string tail_;  // the newest input text, which holds what the tokenizer holds back
   std::string word_;  // the word being read, with its log-probability so far
   double word_lp_ = 0;
   bool word_scored_ = false;

@@ -1,8 +1,8 @@
 // The pieces rwkvtokenize and rwkvdetokenize share.
 #include "token_element.h"
 
-#include "model_cache.h"
 #include "rwkv/error.h"
+#include "rwkv/model.h"
 #include "rwkv/tokenizer.h"
 
 namespace gstrwkv {
@@ -14,11 +14,9 @@ std::shared_ptr<const rwkv::Tokenizer> resolve_tokenizer(const std::string& spec
       throw rwkv::Error("tokenizer \"auto\" needs the `model` property; or set `tokenizer` to a tokenizer file or \"bytes\"");
     return rwkv::load_tokenizer(spec);
   }
-  // The device the rwkv element defaults to, so both find the same cached copy.
-  rwkv::LoadOptions opts;
-  opts.device = "auto";
-  const auto m = shared_model(model, opts);
-  return rwkv::tokenizer_for_model(*m, automatic ? "auto" : spec);
+  // Only the checkpoint's header and tensor directory: no weights are loaded (or uploaded).
+  const rwkv::Checkpoint ck = rwkv::inspect(model);
+  return rwkv::tokenizer_for_model(ck.info, ck.tensors, automatic ? "auto" : spec);
 }
 
 void prepare_src_pad(GstElement* element, GstPad* src, GstCaps* caps, const GstSegment* segment) {

@@ -16,8 +16,8 @@ namespace gstrwkv {
 inline constexpr const char* kTokensMediaType = "application/x-rwkv-tokens";
 
 // The tokenizer a token element uses: `spec` is a tokenizer file, "bytes", or "auto" (or
-// empty) for the one `model` goes with (rwkv::tokenizer_for_model; the model is loaded
-// through the plugin's model cache, so an rwkv element reading the same file shares it).
+// empty) for the one `model` goes with (rwkv::tokenizer_for_model on rwkv::inspect: the
+// checkpoint is read, not loaded).
 // With a file and a model, the file is checked against the model. Throws rwkv::Error.
 std::shared_ptr<const rwkv::Tokenizer> resolve_tokenizer(const std::string& spec, const std::string& model);
 

@@ -1,6 +1,8 @@
-// rwkv-cli tokenize / generate / score: the same output for every --chunk-bytes, and the
-// reference ids for known text.
+// rwkv-cli tokenize / generate / score: the same output for every --chunk-bytes, the
+// reference ids for known text, and text scored across runs through a state file.
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "rwkv/tokenizer.h"
@@ -23,6 +25,11 @@ std::string run(const std::string& cmd, int* status = nullptr) {
   const int rc = pclose(p.release());
   if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   return out;
+}
+
+double total_logprob(const std::string& json) {
+  const size_t at = json.rfind("\"logprob\": ");
+  return at == std::string::npos ? NAN : std::strtod(json.c_str() + at + 11, nullptr);
 }
 
 void same_for_chunks(const std::string& base, const char* what) {
@@ -68,6 +75,19 @@ int main() {
   same_for_chunks(c + "score " + model + " --context 'The' --text ' quick brown fox'", "score with context");
   const std::string s = run(c + "score " + model + " --context 'The' --text ' quick'");
   CHECK(s.find("\"scored_tokens\": 6") != std::string::npos && s.find("\"bits_per_byte\": ") != std::string::npos);
+
+  // A text scored in two runs through a state file scores as the whole; so does generation
+  // resumed from one.
+  const std::string st = dir + "/s.state";
+  const double whole = total_logprob(run(c + "score " + model + " --text 'The quick brown fox'"));
+  const double first = total_logprob(run(c + "score " + model + " --text 'The quick' --save '" + st + "'"));
+  const double second =
+      total_logprob(run(c + "score " + model + " --resume '" + st + "' --save '" + st + "' --text ' brown fox'"));
+  CHECK_MSG(std::fabs(first + second - whole) < 1e-4, "score across runs: %.6f + %.6f vs %.6f", first, second, whole);
+  const std::string gen = " --max-tokens 16 --temperature 0";
+  const std::string resumed = run(c + "generate " + model + " --resume '" + st + "'" + gen);
+  CHECK_MSG(resumed == run(c + "generate " + model + " --prompt 'The quick brown fox'" + gen), "generate --resume: %s",
+            resumed.c_str());
 
   int status = 0;
   run(c + "tokenize --tokenizer '" + dir + "/absent.json' --text x 2>/dev/null", &status);

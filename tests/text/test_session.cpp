@@ -1,7 +1,8 @@
 // Sessions on the tiny byte-level RWKV-4 model (and a random World-vocabulary model):
 // score() equals log-probabilities computed step by step with Model::eval; ingest gives the
 // same state for any split; fork() leaves its origin alone; temperature 0 generation is
-// greedy and reproducible; stop sequences, callbacks, end-of-text and state restore.
+// greedy and reproducible; stop sequences, callbacks, end-of-text, state restore and
+// save / restore through a state file.
 #include <cmath>
 #include <random>
 
@@ -91,6 +92,32 @@ void test_ingest_splits(const std::shared_ptr<rwkv::Model>& model, const std::sh
     CHECK_MSG(state_diff(s.state(), whole.state()) < 1e-4f, "%s split %d: state differs by %g", tok->name(), k,
               state_diff(s.state(), whole.state()));
   }
+}
+
+// Session::save / restore mid-word: the restored session scores what follows exactly as the
+// uninterrupted one, with the same input position; a bad file leaves the session as it was.
+void test_save_restore(const std::shared_ptr<const rwkv::Model>& model, const std::shared_ptr<rwkv::Tokenizer>& tok) {
+  const std::string dir = testing::temp_dir("session");
+  const std::string head = "Hello wor", tail = "ld, and the rest of it.";
+  rwkv::Session a(model, tok);
+  a.ingest(head);
+  a.save(dir + "/a.state");
+  rwkv::Session b(model, tok);
+  b.ingest("something else entirely");
+  b.restore(dir + "/a.state");
+  CHECK(b.bytes_consumed() == a.bytes_consumed() && b.pending_bytes() == a.pending_bytes() &&
+        b.tokens_consumed() == a.tokens_consumed());
+  const rwkv::ScoreResult ra = a.score(tail), rb = b.score(tail);
+  CHECK(ra.tokens.size() == rb.tokens.size());
+  for (size_t i = 0; i < ra.tokens.size() && i < rb.tokens.size(); i++)
+    CHECK_MSG(ra.tokens[i].id == rb.tokens[i].id && std::fabs(ra.tokens[i].logprob - rb.tokens[i].logprob) < 1e-6,
+              "%s: token %zu after restore", tok->name(), i);
+  std::FILE* f = std::fopen((dir + "/bad.state").c_str(), "wb");
+  std::fputs("not a state file", f);
+  std::fclose(f);
+  const auto before = b.state().serialize();
+  CHECK_THROWS(b.restore(dir + "/bad.state"), "not an RWKV state file");
+  CHECK(b.state().serialize() == before && b.pending_bytes() == a.pending_bytes());
 }
 
 void test_generate(const std::shared_ptr<rwkv::Model>& model, const std::shared_ptr<rwkv::Tokenizer>& tok) {
@@ -194,6 +221,7 @@ void test_world(const std::string& dir) {
   s.flush();
   CHECK(s.pending_bytes() == 0);
   test_ingest_splits(std::const_pointer_cast<rwkv::Model>(model), world, "Hello world, this is a streaming test. It's split\n\nUser: anywhere");
+  test_save_restore(model, world);
   rwkv::GenerateParams g;
   g.max_tokens = 30;
   g.stop_at_end_of_text = false;
@@ -216,6 +244,7 @@ int main() {
   test_score(model, bytes);
   test_ingest_splits(model, bytes, "In a shocking finding, scientist discovered a herd of dragons.");
   test_generate(model, bytes);
+  test_save_restore(model, bytes);
   test_world(dir);
   return testing::finish();
 }

@@ -1,5 +1,6 @@
 // Streaming invariance: every vector, fed to the streaming encoder in pieces of every size
-// 1..16 bytes and in random pieces, gives exactly encode(text); hold-back stays bounded;
+// 1..16 bytes and in random pieces, gives exactly encode(text); hold-back stays bounded and
+// resumes exactly from its text (pending_text);
 // the streaming decoder reproduces valid UTF-8 text whatever the grouping of tokens.
 #include <random>
 
@@ -62,6 +63,23 @@ size_t check_tokenizer(const rwkv::Tokenizer& tok, const std::vector<testing::Ve
     for (int r = 0; r < 20; r++) {
       const auto cuts = random_cuts(v.text.size(), rng);
       CHECK_MSG(feed(*enc, v.text, cuts, &worst) == whole, "%s: random split of %s", tok.name(),
+                nlohmann::json(v.from_hex ? "(bytes)" : v.text).dump().c_str());
+    }
+    // Resumed from its held-back text (what Session::save keeps), at every cut, a fresh
+    // encoder goes on as the original would.
+    for (size_t cut = 1; cut < v.text.size(); cut += 1 + v.text.size() / 24) {
+      std::vector<uint32_t> a, b;
+      enc->push(std::string_view(v.text).substr(0, cut), a);
+      auto fresh = tok.new_encoder();
+      fresh->push(enc->pending_text(), b);
+      CHECK_MSG(b.empty() && fresh->pending_bytes() == enc->pending_bytes(), "%s: held-back text of %s at %zu re-emits",
+                tok.name(), nlohmann::json(v.from_hex ? "(bytes)" : v.text).dump().c_str(), cut);
+      b.insert(b.begin(), a.begin(), a.end());
+      enc->push(std::string_view(v.text).substr(cut), a);
+      enc->flush(a);
+      fresh->push(std::string_view(v.text).substr(cut), b);
+      fresh->flush(b);
+      CHECK_MSG(b == whole, "%s: resumed at %zu of %s", tok.name(), cut,
                 nlohmann::json(v.from_hex ? "(bytes)" : v.text).dump().c_str());
     }
     // A clone taken mid-text goes on as the original would.

@@ -1,8 +1,10 @@
 // rwkv-cli generate --model PATH [--tokenizer PATH|auto] --prompt TEXT --max-tokens N
 // [--temperature T] [--top-p P] [--top-k K] [--presence-penalty X] [--frequency-penalty X]
-// [--seed S] [--stop TEXT] [--chunk-bytes N] [--threads N]: prints the generated text
-// (without the prompt) as it comes, then a newline. The prompt is fed to the session
-// --chunk-bytes bytes at a time; the output is the same for every N.
+// [--seed S] [--stop TEXT] [--chunk-bytes N] [--resume FILE] [--save FILE] [--threads N]:
+// prints the generated text (without the prompt) as it comes, then a newline. The prompt is
+// fed to the session --chunk-bytes bytes at a time; the output is the same for every N.
+// --resume starts from a state file (the prompt may then be empty), --save writes the
+// state after the generated text.
 #include <climits>
 #include <cstdio>
 
@@ -15,7 +17,7 @@ namespace rwkv::cli {
 
 int cmd_generate(const std::vector<std::string>& argv) {
   Args a(argv, {"model", "tokenizer", "prompt", "max-tokens", "temperature", "top-p", "top-k", "presence-penalty",
-                "frequency-penalty", "seed", "stop", "chunk-bytes", "threads"});
+                "frequency-penalty", "seed", "stop", "chunk-bytes", "resume", "save", "threads"});
   LoadOptions opts;
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
   auto model = Model::load(a.model(), opts);
@@ -32,7 +34,8 @@ int cmd_generate(const std::vector<std::string>& argv) {
   const size_t chunk = size_t(a.get_int("chunk-bytes", 0, 0, 1L << 30));
 
   Session session(model, tok);
-  const std::string prompt = a.require("prompt");
+  if (a.has("resume")) session.restore(a.get("resume"));
+  const std::string prompt = a.has("resume") ? a.get("prompt", "") : a.require("prompt");
   for (size_t at = 0; at < prompt.size(); at += chunk ? chunk : prompt.size())
     session.ingest(std::string_view(prompt).substr(at, chunk ? chunk : prompt.size()));
   session.generate(p, [](std::string_view piece) {
@@ -41,6 +44,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
     return true;
   });
   std::fputc('\n', stdout);
+  if (a.has("save")) session.save(a.get("save"));
   return 0;
 }
 

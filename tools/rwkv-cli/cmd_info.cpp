@@ -8,11 +8,8 @@
 namespace rwkv::cli {
 
 int cmd_info(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "threads"});
-  LoadOptions opts;
-  opts.threads = int(a.get_int("threads", 1, 0, 1024));
-  auto model = Model::load(a.model(), opts);
-  const ModelInfo& i = model->info();
+  Args a(argv, {"model"});
+  const ModelInfo i = inspect(a.model()).info;  // the header only: no runner is built
   std::printf("{\"arch\": %s, \"n_vocab\": %d, \"n_embd\": %d, \"n_layer\": %d, \"n_head\": %d, "
               "\"head_size\": %d, \"n_ffn\": %d, \"weight_dtype\": %s, \"format\": %s}\n",
               json_string(arch_name(i.arch)).c_str(), i.n_vocab, i.n_embd, i.n_layer, i.n_head,

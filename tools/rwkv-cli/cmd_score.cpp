@@ -1,9 +1,13 @@
 // rwkv-cli score --model PATH [--tokenizer PATH|auto] [--context TEXT] [--text TEXT]
-// [--chunk-bytes N] [--threads N]: the log-probability of the text (stdin without --text)
-// after the context, as JSON: each token with its log-probability, the total in nats and
-// bits per byte. The text is fed --chunk-bytes bytes at a time; the output is the same for
-// every N. A fresh session predicts its first token after the tokenizer's end-of-text
-// token; with the bytes tokenizer (none) the first token is left unscored (null).
+// [--chunk-bytes N] [--resume FILE] [--save FILE] [--threads N]: the log-probability of the
+// text (stdin without --text) after the context, as JSON: each token with its
+// log-probability, the total in nats and bits per byte. The text is fed --chunk-bytes bytes
+// at a time; the output is the same for every N. A fresh session predicts its first token
+// after the tokenizer's end-of-text token; with the bytes tokenizer (none) the first token
+// is left unscored (null).
+// A transcript scored piece by piece across runs: --resume starts from a state file, --save
+// writes one after the text, keeping the text the tokenizer holds back (it is scored with
+// the next piece), so the pieces score as the whole text would.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -36,7 +40,7 @@ std::string json_text(const Tokenizer& tok, uint32_t id) {
 }  // namespace
 
 int cmd_score(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "tokenizer", "context", "text", "chunk-bytes", "threads"});
+  Args a(argv, {"model", "tokenizer", "context", "text", "chunk-bytes", "resume", "save", "threads"});
   LoadOptions opts;
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
   auto model = Model::load(a.model(), opts);
@@ -45,6 +49,7 @@ int cmd_score(const std::vector<std::string>& argv) {
   const std::string text = a.has("text") ? a.get("text")
                                          : std::string(std::istreambuf_iterator<char>(std::cin), {});
   Session session(model, tok);
+  if (a.has("resume")) session.restore(a.get("resume"));
   if (a.has("context")) {
     session.ingest(a.get("context"));
     session.flush();
@@ -52,7 +57,10 @@ int cmd_score(const std::vector<std::string>& argv) {
   ScoreResult r;
   for (size_t at = 0; at < text.size(); at += chunk ? chunk : text.size())
     session.ingest(std::string_view(text).substr(at, chunk ? chunk : text.size()), &r.tokens);
-  session.flush(&r.tokens);
+  if (a.has("save"))
+    session.save(a.get("save"));
+  else
+    session.flush(&r.tokens);
   for (const TokenScore& t : r.tokens)
     if (t.scored) r.logprob += t.logprob, r.scored_tokens++, r.scored_bytes += t.bytes.size();
 

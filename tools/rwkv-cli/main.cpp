@@ -18,9 +18,12 @@ const rwkv::cli::Command kCommands[] = {
      rwkv::cli::cmd_tokenize},
     {"generate",
      "generate --model PATH [--tokenizer PATH|auto] --prompt TEXT [--max-tokens N] [--temperature T] [--top-p P] "
-     "[--top-k K] [--presence-penalty X] [--frequency-penalty X] [--seed S] [--stop TEXT] [--chunk-bytes N] [--threads N]",
+     "[--top-k K] [--presence-penalty X] [--frequency-penalty X] [--seed S] [--stop TEXT] [--chunk-bytes N] "
+     "[--resume FILE] [--save FILE] [--threads N]",
      rwkv::cli::cmd_generate},
-    {"score", "score --model PATH [--tokenizer PATH|auto] [--context TEXT] [--text TEXT] [--chunk-bytes N] [--threads N]  (text from stdin)",
+    {"score",
+     "score --model PATH [--tokenizer PATH|auto] [--context TEXT] [--text TEXT] [--chunk-bytes N] [--resume FILE] "
+     "[--save FILE] [--threads N]  (text from stdin)",
      rwkv::cli::cmd_score},
     {"state", "state --model PATH --state FILE  (a state file's stream position and contents)", rwkv::cli::cmd_state},
 };

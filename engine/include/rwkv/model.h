@@ -42,6 +42,15 @@ class StateBatch {
   virtual void store(size_t slot, State& state) const = 0;  // tokens_seen too
 };
 
+// What a checkpoint is, without loading it: the file is mapped and its tensor directory read
+// (no weights converted, uploaded or bound, no runner built), so inspecting a model of any
+// size takes milliseconds. For its tokenizer: tokenizer_for_model(info, tensors).
+struct Checkpoint {
+  ModelInfo info;
+  TensorMap tensors;  // canonical names, mapped from the file
+};
+Checkpoint inspect(const std::string& path);
+
 class Model {
  public:
   static std::shared_ptr<Model> load(const std::string& path, const LoadOptions& opts = {});

@@ -93,6 +93,12 @@ class Session {
   // with it; without them a state that has seen tokens cannot predict until more text.
   // `bytes_consumed` restores the input position with it (held-back text excluded).
   void set_state(State state, std::span<const float> logits = {}, uint64_t bytes_consumed = 0);
+  // The session's whole context in a state file (state_file.h: state, logits, held-back
+  // text, input position), written atomically. restore() reads one back after the checks
+  // load_state_file makes (this model's, undamaged) and goes on exactly where the saved
+  // session stood: the same tokens and scores follow for the same input.
+  void save(const std::string& path) const;
+  void restore(const std::string& path);
   // The logits after the last evaluated token; empty when there are none.
   std::span<const float> logits() const;
 

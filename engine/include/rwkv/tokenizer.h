@@ -18,6 +18,7 @@ namespace rwkv {
 
 class Model;
 class TensorMap;
+struct ModelInfo;
 
 enum class TokenizerKind { Bytes, World, NeoX };
 
@@ -29,8 +30,11 @@ class TextEncoder {
   // Ends the current text: what is held back is encoded as if the text ended here. The
   // encoder then starts afresh (the next push begins a new text).
   virtual void flush(std::vector<uint32_t>& out) = 0;
-  virtual void reset() = 0;                 // drops what is held back
-  virtual size_t pending_bytes() const = 0;  // bytes pushed but not yet encoded
+  virtual void reset() = 0;  // drops what is held back
+  // What is held back, as text: pushed into a fresh encoder it is held back the same way,
+  // so a stream saved mid-word resumes exactly (Session::save).
+  virtual std::string pending_text() const = 0;
+  size_t pending_bytes() const { return pending_text().size(); }
   virtual std::unique_ptr<TextEncoder> clone() const = 0;
 };
 
@@ -92,5 +96,8 @@ std::shared_ptr<Tokenizer> load_tokenizer(const std::string& spec);
 // tokenizer, else by n_vocab (256 -> bytes). Anything else is load_tokenizer(spec), checked
 // against the model. Throws naming the file to provide when none is found.
 std::shared_ptr<Tokenizer> tokenizer_for_model(const Model& model, const std::string& spec = "auto");
+// The same for a checkpoint that is only inspected (rwkv::inspect), not loaded.
+std::shared_ptr<Tokenizer> tokenizer_for_model(const ModelInfo& info, const TensorMap& tensors,
+                                               const std::string& spec = "auto");
 
 }  // namespace rwkv

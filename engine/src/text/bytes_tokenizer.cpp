@@ -16,7 +16,7 @@ class BytesEncoder final : public TextEncoder {
   }
   void flush(std::vector<uint32_t>&) override {}
   void reset() override {}
-  size_t pending_bytes() const override { return 0; }
+  std::string pending_text() const override { return {}; }
   std::unique_ptr<TextEncoder> clone() const override { return std::make_unique<BytesEncoder>(); }
 };
 

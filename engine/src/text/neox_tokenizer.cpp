@@ -136,9 +136,10 @@ class NeoxEncoder final : public TextEncoder {
     unnorm_.clear();
     norm_.clear();
   }
-  size_t pending_bytes() const override {
-    return utf8_.pending() + raw_.size() + unnorm_.size() + norm_.size();
-  }
+  // In the order the text came: normalised, not yet normalised, undecided for raw added
+  // tokens, an unfinished UTF-8 character. NFC is idempotent and norm_ ends at a stable
+  // boundary, so pushing this again holds it back the same way.
+  std::string pending_text() const override { return norm_ + unnorm_ + raw_ + utf8_.pending_bytes(); }
   std::unique_ptr<TextEncoder> clone() const override { return std::make_unique<NeoxEncoder>(*this); }
 
  private:

@@ -34,7 +34,10 @@ std::shared_ptr<Tokenizer> load_tokenizer(const std::string& spec) {
 }
 
 std::shared_ptr<Tokenizer> tokenizer_for_model(const Model& model, const std::string& spec) {
-  const ModelInfo& info = model.info();
+  return tokenizer_for_model(model.info(), model.tensors(), spec);
+}
+
+std::shared_ptr<Tokenizer> tokenizer_for_model(const ModelInfo& info, const TensorMap& tensors, const std::string& spec) {
   if (!spec.empty() && spec != "auto") {
     auto t = load_tokenizer(spec);
     if (t->n_vocab() > uint32_t(info.n_vocab))
@@ -42,7 +45,7 @@ std::shared_ptr<Tokenizer> tokenizer_for_model(const Model& model, const std::st
                   " tokens but the model only " + std::to_string(info.n_vocab));
     return t;
   }
-  const std::string& source = model.tensors().source;
+  const std::string& source = tensors.source;
   if (!source.empty()) {
     const fs::path dir = fs::path(source).parent_path();
     for (const char* name : {"rwkv_vocab_v20230424.txt", "20B_tokenizer.json", "tokenizer.json"}) {
@@ -54,7 +57,7 @@ std::shared_ptr<Tokenizer> tokenizer_for_model(const Model& model, const std::st
       if (fits(*t, info)) return t;
     }
   }
-  if (auto t = tokenizer_from_gguf(model.tensors())) {
+  if (auto t = tokenizer_from_gguf(tensors)) {
     if (!fits(*t, info))
       throw Error(source + ": its GGUF tokenizer has " + std::to_string(t->n_vocab()) +
                   " tokens but the model " + std::to_string(info.n_vocab));

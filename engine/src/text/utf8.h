@@ -25,7 +25,7 @@ class Utf8Sanitizer {
   void push(std::string_view s, std::string& out);
   void flush(std::string& out);  // an unfinished character becomes U+FFFD
   void reset() { tail_.clear(); }
-  size_t pending() const { return tail_.size(); }
+  const std::string& pending_bytes() const { return tail_; }
 
  private:
   std::string tail_;

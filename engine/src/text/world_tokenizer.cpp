@@ -74,7 +74,7 @@ class WorldEncoder final : public TextEncoder {
     pending_.clear();
   }
   void reset() override { pending_.clear(); }
-  size_t pending_bytes() const override { return pending_.size(); }
+  std::string pending_text() const override { return pending_; }
   std::unique_ptr<TextEncoder> clone() const override { return std::make_unique<WorldEncoder>(*this); }
 
  private:
