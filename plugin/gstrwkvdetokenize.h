@@ -4,10 +4,12 @@
 #pragma once
 #include <gst/gst.h>
 
+#include "token_element.h"
+
 G_BEGIN_DECLS
 
 #define GST_TYPE_RWKV_DETOKENIZE (gst_rwkv_detokenize_get_type())
-G_DECLARE_FINAL_TYPE(GstRwkvDetokenize, gst_rwkv_detokenize, GST, RWKV_DETOKENIZE, GstElement)
+G_DECLARE_FINAL_TYPE(GstRwkvDetokenize, gst_rwkv_detokenize, GST, RWKV_DETOKENIZE, GstRwkvTokenElement)
 
 GST_ELEMENT_REGISTER_DECLARE(rwkvdetokenize);
 

@@ -23,59 +23,35 @@
 #include <vector>
 
 #include "rwkv/tokenizer.h"
-#include "token_element.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_rwkv_tokenize_debug);
 #define GST_CAT_DEFAULT gst_rwkv_tokenize_debug
 
-// ---- element ---------------------------------------------------------------------------
+using gstrwkv::TokenStream;
 
 namespace {
 
-using Settings = gstrwkv::TokenizerSettings;
-
-// Streaming state: touched by the streaming thread, and by state changes while stopped.
-struct Coder {
-  Settings loaded;           // the properties `tok` was loaded for
-  std::shared_ptr<const rwkv::Tokenizer> tok;
+// What rwkvtokenize keeps of its stream beside TokenStream: the streaming thread's, and
+// state changes' while stopped.
+struct Encoding {
   std::unique_ptr<rwkv::TextEncoder> enc;
-  GstCaps* caps = nullptr;   // ours: application/x-rwkv-tokens, vocabulary=<name>
-  GstSegment segment;
   std::string utf8_tail;     // an unfinished UTF-8 character at the end of the last buffer
   bool warned_utf8 = false;
-  bool discont = true;
   guint64 tokens_out = 0;    // buffer offsets count tokens
-  GstClockTime last_pts = GST_CLOCK_TIME_NONE, last_end = GST_CLOCK_TIME_NONE;
   // Input buffers that still hold held-back text: (byte count after the buffer, its PTS).
   guint64 bytes_in = 0;
   std::deque<std::pair<guint64, GstClockTime>> holders;
-
-  Coder() { gst_segment_init(&segment, GST_FORMAT_TIME); }
-  ~Coder() {
-    if (caps) gst_caps_unref(caps);
-  }
-  void restart() {
-    if (enc) enc->reset();
-    utf8_tail.clear();
-    discont = true;
-    last_pts = last_end = GST_CLOCK_TIME_NONE;
-    holders.clear();
-  }
 };
 
 }  // namespace
 
 struct _GstRwkvTokenize {
-  GstElement parent;
-  GstPad* sinkpad;
-  GstPad* srcpad;
-  Settings* settings;  // guarded by the object lock
-  Coder* coder;
+  GstRwkvTokenElement parent;
+  Encoding* coding;
 };
 
-G_DEFINE_TYPE(GstRwkvTokenize, gst_rwkv_tokenize, GST_TYPE_ELEMENT);
+G_DEFINE_TYPE(GstRwkvTokenize, gst_rwkv_tokenize, GST_TYPE_RWKV_TOKEN_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE(rwkvtokenize, "rwkvtokenize", GST_RANK_NONE, GST_TYPE_RWKV_TOKENIZE);
-
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("text/x-raw, format = (string) utf8; text/plain"));
@@ -101,33 +77,28 @@ static bool utf8_continues(std::string& tail, const guint8* data, gsize size) {
 
 static GstFlowReturn push_tokens(GstRwkvTokenize* self, const std::vector<uint32_t>& ids, GstClockTime pts,
                                  GstClockTime duration) {
-  Coder& c = *self->coder;
+  Encoding& c = *self->coding;
   GstBuffer* buf = gst_buffer_new_allocate(nullptr, ids.size() * 4, nullptr);
   GstMapInfo map;
   gst_buffer_map(buf, &map, GST_MAP_WRITE);
   for (size_t i = 0; i < ids.size(); i++) GST_WRITE_UINT32_LE(map.data + 4 * i, ids[i]);
   gst_buffer_unmap(buf, &map);
-  GST_BUFFER_PTS(buf) = pts;
-  GST_BUFFER_DURATION(buf) = duration;
   GST_BUFFER_OFFSET(buf) = c.tokens_out;
   c.tokens_out += ids.size();
   GST_BUFFER_OFFSET_END(buf) = c.tokens_out;
-  if (c.discont) GST_BUFFER_FLAG_SET(buf, GST_BUFFER_FLAG_DISCONT);
-  c.discont = false;
-  GST_LOG_OBJECT(self, "%zu tokens at %" GST_TIME_FORMAT, ids.size(), GST_TIME_ARGS(pts));
-  return gst_pad_push(self->srcpad, buf);
+  return gstrwkv::push_output(&self->parent, buf, pts, duration);
 }
 
-static GstFlowReturn gst_rwkv_tokenize_chain(GstPad*, GstObject* parent, GstBuffer* buf) {
-  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(parent);
-  Coder& c = *self->coder;
+static GstFlowReturn tokenize_chain(GstRwkvTokenElement* base, GstBuffer* buf) {
+  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(base);
+  Encoding& c = *self->coding;
   if (!c.enc) {
     gst_buffer_unref(buf);
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("No tokenizer loaded"), (nullptr));
     return GST_FLOW_NOT_NEGOTIATED;
   }
   // No caps from upstream (pocketsphinx sends none): the buffer is read as UTF-8 text.
-  gstrwkv::prepare_src_pad(GST_ELEMENT(self), self->srcpad, c.caps, &c.segment);
+  gstrwkv::prepare_output(base);
 
   GstMapInfo map;
   if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
@@ -137,7 +108,7 @@ static GstFlowReturn gst_rwkv_tokenize_chain(GstPad*, GstObject* parent, GstBuff
   }
   if (!utf8_continues(c.utf8_tail, map.data, map.size) && !c.warned_utf8) {
     GST_ELEMENT_WARNING(self, STREAM, DECODE, ("Input is not valid UTF-8"),
-                        ("the %s tokenizer reads the bytes as they are", c.tok->name()));
+                        ("the %s tokenizer reads the bytes as they are", base->stream->tok->name()));
     c.warned_utf8 = true;
   }
   std::vector<uint32_t> ids;
@@ -153,29 +124,25 @@ static GstFlowReturn gst_rwkv_tokenize_chain(GstPad*, GstObject* parent, GstBuff
   gst_buffer_unmap(buf, &map);
 
   const GstClockTime pts = GST_BUFFER_PTS(buf), duration = GST_BUFFER_DURATION(buf);
-  const bool discont = GST_BUFFER_IS_DISCONT(buf);
+  gstrwkv::note_input(base, buf);
   gst_buffer_unref(buf);
-  if (discont) c.discont = true;
   // Remember which buffers the held-back text came from: tokens flushed at EOS start there.
   c.bytes_in += size;
   c.holders.emplace_back(c.bytes_in, pts);
   const guint64 held_from = c.bytes_in - c.enc->pending_bytes();
   while (!c.holders.empty() && c.holders.front().first <= held_from) c.holders.pop_front();
-  if (GST_CLOCK_TIME_IS_VALID(pts)) {
-    c.last_pts = pts;
-    c.last_end = GST_CLOCK_TIME_IS_VALID(duration) ? pts + duration : pts;
-  }
 
   if (!ids.empty()) return push_tokens(self, ids, pts, duration);
-  // Nothing final yet: tell downstream this span holds no tokens, so sparse streams move on.
-  if (GST_CLOCK_TIME_IS_VALID(pts)) gst_pad_push_event(self->srcpad, gst_event_new_gap(pts, duration));
+  gstrwkv::push_nothing(base, pts, duration);  // nothing final yet
   return GST_FLOW_OK;
 }
 
 // End of stream: the held-back text is encoded as if the text ended here.
-static GstFlowReturn drain(GstRwkvTokenize* self) {
-  Coder& c = *self->coder;
-  if (!c.enc) return GST_FLOW_OK;
+static void tokenize_drain(GstRwkvTokenElement* base) {
+  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(base);
+  Encoding& c = *self->coding;
+  const TokenStream& st = *base->stream;
+  if (!c.enc) return;
   if (!c.utf8_tail.empty() && !c.warned_utf8) {
     GST_ELEMENT_WARNING(self, STREAM, DECODE, ("Input ends inside a UTF-8 character"), (nullptr));
     c.warned_utf8 = true;
@@ -183,67 +150,67 @@ static GstFlowReturn drain(GstRwkvTokenize* self) {
   std::vector<uint32_t> ids;
   c.enc->flush(ids);
   c.utf8_tail.clear();
-  if (ids.empty()) return GST_FLOW_OK;
+  if (ids.empty()) return;
   const GstClockTime pts = !c.holders.empty() && GST_CLOCK_TIME_IS_VALID(c.holders.front().second)
                                ? c.holders.front().second
-                               : c.last_pts;
+                               : st.last_pts;
   const GstClockTime duration =
-      GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(c.last_end) && c.last_end >= pts ? c.last_end - pts
-                                                                                                : GST_CLOCK_TIME_NONE;
+      GST_CLOCK_TIME_IS_VALID(pts) && GST_CLOCK_TIME_IS_VALID(st.last_end) && st.last_end >= pts ? st.last_end - pts
+                                                                                                  : GST_CLOCK_TIME_NONE;
   c.holders.clear();
-  gstrwkv::prepare_src_pad(GST_ELEMENT(self), self->srcpad, c.caps, &c.segment);
-  return push_tokens(self, ids, pts, duration);
+  gstrwkv::prepare_output(base);
+  push_tokens(self, ids, pts, duration);
 }
 
-static gboolean gst_rwkv_tokenize_sink_event(GstPad* pad, GstObject* parent, GstEvent* event) {
-  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(parent);
-  Coder& c = *self->coder;
-  switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_CAPS: {
-      // Any text caps give the same output caps.
-      gst_event_unref(event);
-      if (!c.caps) return FALSE;
-      gstrwkv::prepare_src_pad(GST_ELEMENT(self), self->srcpad, c.caps, nullptr);
-      GstCaps* current = gst_pad_get_current_caps(self->srcpad);
-      const bool ok = current && gst_caps_is_equal(current, c.caps);
-      if (current) gst_caps_unref(current);
-      return ok;
-    }
-    case GST_EVENT_SEGMENT: {
-      const GstSegment* seg;
-      gst_event_parse_segment(event, &seg);
-      gst_segment_copy_into(seg, &c.segment);
-      // Caps go before the segment; this pushes them when upstream sent none.
-      if (c.caps) gstrwkv::prepare_src_pad(GST_ELEMENT(self), self->srcpad, c.caps, nullptr);
-      return gst_pad_push_event(self->srcpad, event);
-    }
-    case GST_EVENT_GAP:
-      if (c.caps) gstrwkv::prepare_src_pad(GST_ELEMENT(self), self->srcpad, c.caps, &c.segment);
-      return gst_pad_push_event(self->srcpad, event);
-    case GST_EVENT_FLUSH_STOP:
-      // What was held back belonged to the text before the flush.
-      c.restart();
-      return gst_pad_event_default(pad, parent, event);
-    case GST_EVENT_EOS:
-      drain(self);
-      if (c.caps) gstrwkv::prepare_src_pad(GST_ELEMENT(self), self->srcpad, c.caps, &c.segment);
-      return gst_pad_event_default(pad, parent, event);
-    default:
-      return gst_pad_event_default(pad, parent, event);
-  }
+// Any text caps give the same output caps.
+static gboolean tokenize_set_caps(GstRwkvTokenElement* base, GstCaps*) {
+  GstCaps* ours = base->stream->caps;
+  if (!ours) return FALSE;
+  gstrwkv::prepare_src_pad(GST_ELEMENT(base), base->srcpad, ours, nullptr);
+  GstCaps* current = gst_pad_get_current_caps(base->srcpad);
+  const bool ok = current && gst_caps_is_equal(current, ours);
+  if (current) gst_caps_unref(current);
+  return ok;
 }
 
-static gboolean gst_rwkv_tokenize_sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+// What was held back belonged to the text before the flush.
+static void tokenize_restart(GstRwkvTokenElement* base) {
+  Encoding& c = *GST_RWKV_TOKENIZE(base)->coding;
+  if (c.enc) c.enc->reset();
+  c.utf8_tail.clear();
+  c.holders.clear();
+}
+
+static void tokenize_begin(GstRwkvTokenElement* base) {
+  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(base);
+  TokenStream& st = *base->stream;
+  auto* c = new Encoding();
+  c->enc = st.tok->new_encoder();
+  GstCaps* caps = gst_caps_new_simple(gstrwkv::kTokensMediaType, "vocabulary", G_TYPE_STRING, st.tok->name(), nullptr);
+  GST_OBJECT_LOCK(self);  // the src caps query reads them
+  st.caps = caps;
+  GST_OBJECT_UNLOCK(self);
+  std::swap(c, self->coding);
+  delete c;
+}
+
+static void tokenize_end(GstRwkvTokenElement* base) {
+  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(base);
+  delete self->coding;
+  self->coding = new Encoding();
+}
+
+static gboolean tokenize_sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
   if (GST_QUERY_TYPE(query) == GST_QUERY_CAPS) return gstrwkv::answer_caps_query(pad, query, nullptr);
   return gst_pad_query_default(pad, parent, query);
 }
 
-static gboolean gst_rwkv_tokenize_src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
-  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(parent);
+static gboolean tokenize_src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  GstRwkvTokenElement* base = GST_RWKV_TOKEN_ELEMENT(parent);
   if (GST_QUERY_TYPE(query) == GST_QUERY_CAPS) {
-    GST_OBJECT_LOCK(self);
-    GstCaps* ours = self->coder->caps ? gst_caps_ref(self->coder->caps) : nullptr;
-    GST_OBJECT_UNLOCK(self);
+    GST_OBJECT_LOCK(base);
+    GstCaps* ours = base->stream->caps ? gst_caps_ref(base->stream->caps) : nullptr;
+    GST_OBJECT_UNLOCK(base);
     const gboolean ret = gstrwkv::answer_caps_query(pad, query, ours);
     if (ours) gst_caps_unref(ours);
     return ret;
@@ -251,91 +218,30 @@ static gboolean gst_rwkv_tokenize_src_query(GstPad* pad, GstObject* parent, GstQ
   return gst_pad_query_default(pad, parent, query);
 }
 
-// ---- state changes ---------------------------------------------------------------------
-
-static void replace_coder(GstRwkvTokenize* self, Coder* c) {
-  GST_OBJECT_LOCK(self);  // the src caps query reads it from other threads
-  std::swap(c, self->coder);
-  GST_OBJECT_UNLOCK(self);
-  delete c;
-}
-
-// Loads the tokenizer (again only when the properties changed) and starts a fresh coder. At
-// READY->PAUSED, so the properties can change in READY as their flags say.
-static bool start(GstRwkvTokenize* self) {
-  GST_OBJECT_LOCK(self);
-  const Settings s = *self->settings;
-  GST_OBJECT_UNLOCK(self);
-  std::shared_ptr<const rwkv::Tokenizer> tok = self->coder->tok;
-  if (!tok || !(s == self->coder->loaded)) {
-    tok = gstrwkv::load_tokenizer_or_post(GST_ELEMENT(self), s);
-    if (!tok) return false;
-    GST_INFO_OBJECT(self, "tokenizer %s (%s), %u tokens", tok->name(), tok->source.c_str(), tok->n_vocab());
-  }
-  Coder* c = new Coder();
-  c->loaded = s;
-  c->tok = tok;
-  c->enc = tok->new_encoder();
-  c->caps = gst_caps_new_simple(gstrwkv::kTokensMediaType, "vocabulary", G_TYPE_STRING, tok->name(), nullptr);
-  replace_coder(self, c);
-  return true;
-}
-
-static GstStateChangeReturn gst_rwkv_tokenize_change_state(GstElement* element, GstStateChange transition) {
-  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(element);
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED && !start(self)) return GST_STATE_CHANGE_FAILURE;
-  const GstStateChangeReturn ret = GST_ELEMENT_CLASS(gst_rwkv_tokenize_parent_class)->change_state(element, transition);
-  if (transition == GST_STATE_CHANGE_READY_TO_NULL) replace_coder(self, new Coder());
-  return ret;
-}
-
-// ---- properties and class --------------------------------------------------------------
-
-static void gst_rwkv_tokenize_set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec) {
-  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(object);
-  GST_OBJECT_LOCK(self);
-  gstrwkv::set_tokenizer_property(object, *self->settings, id, value, pspec);
-  GST_OBJECT_UNLOCK(self);
-}
-
-static void gst_rwkv_tokenize_get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
-  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(object);
-  GST_OBJECT_LOCK(self);
-  gstrwkv::get_tokenizer_property(object, *self->settings, id, value, pspec);
-  GST_OBJECT_UNLOCK(self);
-}
-
 static void gst_rwkv_tokenize_finalize(GObject* object) {
-  GstRwkvTokenize* self = GST_RWKV_TOKENIZE(object);
-  delete self->coder;
-  delete self->settings;
+  delete GST_RWKV_TOKENIZE(object)->coding;
   G_OBJECT_CLASS(gst_rwkv_tokenize_parent_class)->finalize(object);
 }
 
-static void gst_rwkv_tokenize_init(GstRwkvTokenize* self) {
-  self->settings = new Settings();
-  self->coder = new Coder();
-  self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
-  gst_pad_set_chain_function(self->sinkpad, gst_rwkv_tokenize_chain);
-  gst_pad_set_event_function(self->sinkpad, gst_rwkv_tokenize_sink_event);
-  gst_pad_set_query_function(self->sinkpad, gst_rwkv_tokenize_sink_query);
-  gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
-  self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
-  gst_pad_set_query_function(self->srcpad, gst_rwkv_tokenize_src_query);
-  gst_element_add_pad(GST_ELEMENT(self), self->srcpad);
-}
+static void gst_rwkv_tokenize_init(GstRwkvTokenize* self) { self->coding = new Encoding(); }
 
 static void gst_rwkv_tokenize_class_init(GstRwkvTokenizeClass* klass) {
   GObjectClass* gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass* element_class = GST_ELEMENT_CLASS(klass);
-  gobject_class->set_property = gst_rwkv_tokenize_set_property;
-  gobject_class->get_property = gst_rwkv_tokenize_get_property;
+  GstRwkvTokenElementClass* token_class = GST_RWKV_TOKEN_ELEMENT_CLASS(klass);
   gobject_class->finalize = gst_rwkv_tokenize_finalize;
-  element_class->change_state = gst_rwkv_tokenize_change_state;
+  token_class->tokenizer_from_caps = false;
+  token_class->begin = tokenize_begin;
+  token_class->end = tokenize_end;
+  token_class->chain = tokenize_chain;
+  token_class->set_caps = tokenize_set_caps;
+  token_class->restart = tokenize_restart;
+  token_class->drain = tokenize_drain;
+  token_class->sink_query = tokenize_sink_query;
+  token_class->src_query = tokenize_src_query;
 
   gstrwkv::install_tokenizer_properties(gobject_class,
       "the tokenizer of the `model` (a file beside it, the one inside a GGUF file, or bytes for 256-token models)");
-
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(element_class, "RWKV tokenizer", "Filter/Text",

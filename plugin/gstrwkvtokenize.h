@@ -4,10 +4,12 @@
 #pragma once
 #include <gst/gst.h>
 
+#include "token_element.h"
+
 G_BEGIN_DECLS
 
 #define GST_TYPE_RWKV_TOKENIZE (gst_rwkv_tokenize_get_type())
-G_DECLARE_FINAL_TYPE(GstRwkvTokenize, gst_rwkv_tokenize, GST, RWKV_TOKENIZE, GstElement)
+G_DECLARE_FINAL_TYPE(GstRwkvTokenize, gst_rwkv_tokenize, GST, RWKV_TOKENIZE, GstRwkvTokenElement)
 
 GST_ELEMENT_REGISTER_DECLARE(rwkvtokenize);
 
