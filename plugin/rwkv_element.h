@@ -1,0 +1,157 @@
+// The rwkv element's private parts, one file per concern: gstrwkv.cpp (the GObject, pads,
+// events, state changes), rwkv_properties.cpp (properties and the settings snapshot),
+// rwkv_input.cpp (reading buffers), rwkv_output.cpp (output, timing, latency),
+// rwkv_modes.cpp (what each mode writes and posts), rwkv_triggers.cpp (when an answer is
+// due, and the element's thread), rwkv_state_file.cpp (saving and restoring the stream).
+#pragma once
+#include <gst/gst.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "gstrwkv.h"
+#include "rwkv_stream.h"
+
+GST_DEBUG_CATEGORY_EXTERN(gst_rwkv_debug);
+#define GST_CAT_DEFAULT gst_rwkv_debug
+
+namespace gstrwkv::elem {
+
+enum InputFormat { INPUT_UTF8, INPUT_MARKUP, INPUT_TOKENS };
+
+// How long text without a duration of its own is shown (captions, overlays).
+constexpr GstClockTime kDefaultDuration = 3 * GST_SECOND;
+// `separator` default: timed buffers (cues) are units, untimed ones a continuous text.
+constexpr const char* kAutoSeparator = "auto";
+// `latency` default: measured.
+constexpr GstClockTime kAutoLatency = GST_CLOCK_TIME_NONE;
+constexpr guint kDefaultMaxTextBytes = 1 << 16;
+
+struct Settings {
+  std::string model, tokenizer = "auto", device = "auto", state_file, separator = kAutoSeparator;
+  int threads = 0;
+  gstrwkv::Settings stream;
+  Trigger trigger = Trigger::Sentence;
+  GstClockTime interval = 5 * GST_SECOND;
+  GstClockTime latency = kAutoLatency;
+  guint save_interval = 0;  // seconds; 0 = only on EOS and save-state
+  guint max_text_bytes = kDefaultMaxTextBytes;
+};
+
+// What a loaded model was loaded with: a change of any of these in READY reloads it.
+struct LoadKey {
+  std::string model, tokenizer, device;
+  int threads = 0;
+  bool operator==(const LoadKey&) const = default;
+};
+inline LoadKey load_key(const Settings& s) { return {s.model, s.tokenizer, s.device, s.threads}; }
+
+// What the element holds for one stream; replaced at READY→PAUSED.
+struct Runtime {
+  GstSegment segment;
+  bool timed = false;            // the input segment is in TIME
+  InputFormat format = INPUT_UTF8;
+  std::string input_caps;        // token input: passed on in score mode
+  bool stream_started = false, segment_pushed = false;
+  std::string pending;           // text since the last trigger
+  GstClockTime pending_start = GST_CLOCK_TIME_NONE, pending_end = GST_CLOCK_TIME_NONE;
+  GstClockTime last_end = 0;     // running time of the newest input (or gap)
+  GstClockTime last_trigger = GST_CLOCK_TIME_NONE;
+  gint64 last_arrival_us = 0;    // monotonic, for the silence trigger
+  gint64 last_save_us = 0;
+  bool warned_utf8 = false, warned_labels = false, warned_latency = false, vocab_error = false;
+  std::string utf8_carry;        // an unfinished UTF-8 sequence at the end of the last buffer
+  GstClockTime auto_latency = 0; // latency=auto: what is reported (measured)
+};
+
+}  // namespace gstrwkv::elem
+
+struct _GstRwkv {
+  GstElement parent;
+  GstPad* sinkpad;
+  GstPad* srcpad;
+  gstrwkv::elem::Settings* settings;  // guarded by the object lock
+  gstrwkv::elem::Runtime* rt;         // guarded by work
+  std::unique_ptr<gstrwkv::Stream>* stream;  // guarded by work
+  gstrwkv::elem::LoadKey* loaded;     // what *stream was made with; guarded by work
+  std::mutex* work;    // one of chain / event / action / worker at a time
+  std::atomic<bool>* flushing;
+  std::atomic<bool>* reconfigured;  // mode or labels changed: warnings about them re-armed
+  // The element's own thread: runs requested triggers (the action signal) and the silence
+  // trigger's deadline; it sleeps until one of those is due, without polling.
+  GThread* worker;
+  GMutex worker_lock;
+  GCond worker_cond;
+  bool worker_stop, trigger_requested;  // guarded by worker_lock
+};
+
+namespace gstrwkv::elem {
+
+inline Stream& stream_of(GstRwkv* self) { return **self->stream; }
+
+// ---- rwkv_properties.cpp
+void install_properties(GObjectClass* klass);
+Settings settings_snapshot(GstRwkv* self);
+void set_property(GObject* object, guint id, const GValue* value, GParamSpec* pspec);
+void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec);
+
+// ---- rwkv_input.cpp
+GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf);
+bool set_input_caps(GstRwkv* self, GstCaps* caps);
+// A GAP carries stream time: an interval trigger due by then runs (as whispertranscriber
+// drains on GAP), then the gap goes on downstream.
+bool handle_gap(GstRwkv* self, GstEvent* event);
+// The newest `limit` bytes of s, not starting inside a UTF-8 sequence.
+std::string_view newest(std::string_view s, size_t limit);
+
+// ---- rwkv_output.cpp
+// Running time now, by the pipeline clock (for input that carries no timestamps).
+GstClockTime arrival_running_time(GstRwkv* self);
+// Position in the output segment for a running time.
+GstClockTime output_position(GstRwkv* self, GstClockTime running);
+// Stream-start, caps (again whenever the mode asks for others) and segment before output.
+void ensure_src_ready(GstRwkv* self, Mode mode);
+GstFlowReturn push_text(GstRwkv* self, Mode mode, const std::string& text, GstClockTime start,
+                               GstClockTime end);
+void push_gap(GstRwkv* self, Mode mode, GstClockTime start, GstClockTime end);
+void post_structure(GstRwkv* self, GstStructure* s);
+GstClockTime reported_latency(GstRwkv* self);
+// After an answer that took `took`: with latency=auto, one longer than reported raises it
+// (with a margin) and posts a LATENCY message so the pipeline re-queries; with a fixed
+// latency, the first such answer is a warning (output would be late in a live pipeline).
+void account_latency(GstRwkv* self, GstClockTime took);
+
+// ---- rwkv_modes.cpp
+// Answers the pending text per the mode and pushes the answer (or a GAP when there is
+// nothing to answer). Caller holds `work`.
+GstFlowReturn run_trigger(GstRwkv* self, const Settings& s, const char* why);
+GstFlowReturn post_score(GstRwkv* self, GstBuffer* buf, const gstrwkv::Score& score, GstClockTime end,
+                                Mode mode);
+
+// ---- rwkv_triggers.cpp
+bool trigger_due(GstRwkv* self, const Settings& s);
+// Lets the element's thread look again (a silence deadline or the trigger settings moved).
+void wake_worker(GstRwkv* self);
+void start_worker(GstRwkv* self);
+void stop_worker(GstRwkv* self);
+// Returns at once: the element's thread answers and pushes (an action signal must not block
+// an application's main loop, in PAUSED nor on a synchronised sink).
+void action_trigger(GstRwkv* self);
+
+// ---- rwkv_state_file.cpp
+// Posts NAME with the state file's path and the stream position it holds.
+void post_state_message(GstRwkv* self, const char* name, const std::string& path);
+// Why a state file could not be written there, or "" when it can (as filesink checks its
+// location when it starts, not at the first write).
+std::string state_path_problem(const std::string& path);
+// Posts the state file's location problem as an error (starting); false when there is one.
+bool state_path_usable(GstRwkv* self, const std::string& path);
+bool save_state(GstRwkv* self, const std::string& path);
+void maybe_save_periodically(GstRwkv* self, const Settings& s);
+gboolean action_save(GstRwkv* self, const gchar* path);
+gboolean action_load(GstRwkv* self, const gchar* path);
+
+}  // namespace gstrwkv::elem
