@@ -1,5 +1,6 @@
 // A minimal harness for the engine's test programs: CHECK macros that report file:line and
-// keep going, a skip (exit 77) when ../shared/testdata is absent, and file helpers.
+// keep going, named cases (run_cases), a skip (exit 77) when ../shared/testdata is absent,
+// and file helpers.
 #pragma once
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <sstream>
 #include <string>
@@ -62,6 +64,51 @@ inline int& failures() {
 inline int finish() {
   if (failures()) std::fprintf(stderr, "%d check(s) failed\n", failures());
   return failures() ? 1 : 0;
+}
+
+// One named case of a test program; needs_testdata: skipped (77) without the data it reads.
+struct Case {
+  std::string name;
+  std::function<void()> run;
+  bool needs_testdata = false;
+};
+
+// Runs the case named by argv[1] (meson registers one test per case, so a failure names
+// it), or every case without an argument. `--listed NAME...` fails unless NAME... are
+// exactly the program's cases: meson runs it, so its list cannot fall behind the source.
+inline int run_cases(int argc, char** argv, const std::vector<Case>& cases, bool have_testdata) {
+  if (argc > 1 && std::strcmp(argv[1], "--listed") == 0) {
+    std::vector<std::string> listed(argv + 2, argv + argc), ours;
+    for (const Case& c : cases) ours.push_back(c.name);
+    std::sort(listed.begin(), listed.end());
+    std::sort(ours.begin(), ours.end());
+    if (listed == ours) return 0;
+    std::fprintf(stderr, "meson.build lists other cases than the program has:");
+    for (const std::string& n : ours) std::fprintf(stderr, " %s", n.c_str());
+    std::fprintf(stderr, "\n");
+    return 1;
+  }
+  const std::string only = argc > 1 ? argv[1] : "";
+  bool found = only.empty(), skipped = false;
+  for (const Case& c : cases) {
+    if (!only.empty() && c.name != only) continue;
+    found = true;
+    if (c.needs_testdata && !have_testdata) {
+      std::printf("SKIP %s: its test data is absent\n", c.name.c_str());
+      skipped = true;
+      continue;
+    }
+    std::printf("== %s\n", c.name.c_str());
+    const int before = failures();
+    c.run();
+    if (failures() > before) std::fprintf(stderr, "case %s: %d check(s) failed\n", c.name.c_str(), failures() - before);
+  }
+  if (!found) {
+    std::fprintf(stderr, "no case named '%s'\n", only.c_str());
+    return 2;
+  }
+  if (!only.empty() && skipped) return 77;
+  return finish();
 }
 
 // ../shared/testdata, from RWKV_TESTDATA (set by meson); empty when absent.

@@ -1,5 +1,6 @@
-// The rwkv element under GstHarness with the tiny byte-level models: every mode, trigger,
-// event, property and signal a user relies on, and bad input.
+// The rwkv element under GstHarness with the tiny byte-level models (the bundled one when
+// ../shared is absent): every mode, trigger, event, property and signal a user relies on,
+// and bad input; one named case each.
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -289,6 +290,7 @@ void test_state_file(const std::string& dir) {
   CHECK(ok);
 
   // A state file of another model is refused when the stream starts, with a clear error.
+  if (g_model_other.empty()) return;  // only the bundled model here
   GstElement* e = gst_element_factory_make("rwkv", nullptr);
   g_object_set(e, "model", g_model_other.c_str(), "tokenizer", "bytes", "state-file", path.c_str(), nullptr);
   const testing::StartError err = testing::start_error(e, GST_STATE_PAUSED);
@@ -471,24 +473,31 @@ void test_huge_buffer() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string data = testing::require_testdata() + "/rwkvcpp/";
-  g_model = data + "tiny-rwkv-4v0-660K-FP32.bin";
-  g_model_other = data + "tiny-rwkv-4v0-660K-FP16.bin";
+  // The tiny rwkv.cpp models when ../shared is there, else the bundled model (both byte-level).
+  const std::string data = testing::testdata();
+  if (!data.empty()) {
+    g_model = data + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin";
+    g_model_other = data + "/rwkvcpp/tiny-rwkv-4v0-660K-FP16.bin";
+  } else if (const char* bundled = std::getenv("RWKV_BUNDLED_MODEL")) {
+    g_model = bundled;
+  }
   setvbuf(stdout, nullptr, _IOLBF, 0);
   gst_init(&argc, &argv);
   const std::string dir = testing::temp_dir("plugin");
-  test_score_mode();
-  test_split_invariance();
-  test_continue_and_main_state();
-  test_respond_and_classify();
-  test_triggers();
-  test_flush_and_reset();
-  test_state_file(dir);
-  test_latency();
-  test_bad_input();
-  test_utf8_across_buffers();
-  test_markup();
-  test_huge_buffer();
+  const int rc = testing::run_cases(argc, argv, {
+      {"score-mode", test_score_mode, true},
+      {"split-invariance", test_split_invariance, true},
+      {"continue-and-main-state", test_continue_and_main_state, true},
+      {"respond-and-classify", test_respond_and_classify, true},
+      {"triggers", test_triggers, true},
+      {"flush-and-reset", test_flush_and_reset, true},
+      {"state-file", [&] { test_state_file(dir); }, true},
+      {"latency", test_latency, true},
+      {"bad-input", test_bad_input, true},
+      {"utf8-across-buffers", test_utf8_across_buffers, true},
+      {"markup", test_markup, true},
+      {"huge-buffer", test_huge_buffer, true},
+  }, !g_model.empty());
   std::system(("rm -rf '" + dir + "'").c_str());
-  return testing::finish();
+  return rc;
 }

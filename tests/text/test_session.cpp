@@ -235,16 +235,28 @@ void test_world(const std::string& dir) {
 
 }  // namespace
 
-int main() {
-  const std::string dir = testing::require_testdata();
+int main(int argc, char** argv) {
+  // The tiny rwkv.cpp model when ../shared is there, else the bundled one (both byte-level).
+  const std::string dir = testing::testdata();
+  const char* bundled = std::getenv("RWKV_BUNDLED_MODEL");
+  const std::string path = !dir.empty() ? dir + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin" : bundled ? bundled : "";
   rwkv::LoadOptions o;
   o.threads = 1;
-  auto model = rwkv::Model::load(dir + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin", o);
+  std::shared_ptr<rwkv::Model> model;
   auto bytes = rwkv::make_bytes_tokenizer();
-  test_score(model, bytes);
-  test_ingest_splits(model, bytes, "In a shocking finding, scientist discovered a herd of dragons.");
-  test_generate(model, bytes);
-  test_save_restore(model, bytes);
-  test_world(dir);
-  return testing::finish();
+  auto with_model = [&](auto f) {
+    return [&, f] {
+      if (!model) model = rwkv::Model::load(path, o);
+      f();
+    };
+  };
+  return testing::run_cases(argc, argv, {
+      {"score", with_model([&] { test_score(model, bytes); }), path.empty()},
+      {"ingest-splits", with_model([&] {
+         test_ingest_splits(model, bytes, "In a shocking finding, scientist discovered a herd of dragons.");
+       }), path.empty()},
+      {"generate", with_model([&] { test_generate(model, bytes); }), path.empty()},
+      {"save-restore", with_model([&] { test_save_restore(model, bytes); }), path.empty()},
+      {"world", [&] { test_world(dir); }, true},
+  }, !dir.empty());
 }

@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/matmul_kernels.h"
 #include "args.h"
+#include "memory_bandwidth.h"
 #include "random_model.h"
 #include "rwkv/error.h"
 #include "rwkv/model.h"
@@ -153,10 +154,13 @@ int run(const std::vector<std::string>& argv) {
   const double wbytes = weight_bytes_per_token(m), flops = layer_flops_per_token(m);
   Rng rng;
 
-  if (m.device() == "cpu")
-    std::printf("machine: %s, %u hardware threads, %d used, kernels %s\n", cpu_model().c_str(),
-                std::thread::hardware_concurrency(), m.threads(), rwkv::cpu::matmul_kernels().isa);
   double bandwidth = 0, peak = 0;
+  if (m.device() == "cpu") {
+    bandwidth = rwkv::bench::memory_read_bandwidth(m.threads());
+    std::printf("machine: %s, %u hardware threads, %d used, kernels %s, memory read %.1f GB/s (measured, %d threads)\n",
+                cpu_model().c_str(), std::thread::hardware_concurrency(), m.threads(),
+                rwkv::cpu::matmul_kernels().isa, bandwidth / 1e9, m.threads());
+  }
   if (m.device() != "cpu") {
     const rwkv::DeviceInfo g = rwkv::cuda_backend()->device_info(std::atoi(m.device().c_str() + 5));
     bandwidth = g.bandwidth;
@@ -171,8 +175,8 @@ int run(const std::vector<std::string>& argv) {
 
   if (m.device() == "cpu") {
     const double step_tps = decode_rate(m, steps, rng);
-    std::printf("step:     %8.2f tokens/s  %6.2f GB/s of weights  (%d tokens)\n", step_tps, step_tps * wbytes / 1e9,
-                steps);
+    std::printf("step:     %8.2f tokens/s  %6.2f GB/s of weights = %5.1f%% of memory bandwidth  (%d tokens)\n", step_tps,
+                step_tps * wbytes / 1e9, 100 * step_tps * wbytes / bandwidth, steps);
     const double seq_tps = prefill_rate(m, seq, 1, 0, rng);
     std::printf("sequence: %8.2f tokens/s  %6.1f GFLOP/s             (T = %d)\n", seq_tps, seq_tps * flops / 1e9, seq);
   } else {
