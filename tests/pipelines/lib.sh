@@ -1,16 +1,20 @@
 # shellcheck shell=bash disable=SC2034  # sourced: the tests use what it sets
 # Shared by the pipeline tests: test data, skips (exit 77), scratch space and the readers of
-# gst-launch-1.0 -m output. Sourced; the tests run under meson with RWKV_TESTDATA and
-# GST_PLUGIN_PATH set (see meson.build).
+# gst-launch-1.0 -m output. Sourced; the tests run under meson with RWKV_TESTDATA,
+# RWKV_BUNDLED_MODEL and GST_PLUGIN_PATH set (see meson.build). Without ../shared they run on
+# the bundled model (OTHER_MODEL is then empty).
 set -u
 
-if [ -z "${RWKV_TESTDATA:-}" ] || [ ! -f "$RWKV_TESTDATA/rwkvcpp/SOURCES.txt" ]; then
-  echo "SKIP: ../shared/testdata is absent"
+if [ -n "${RWKV_TESTDATA:-}" ] && [ -f "$RWKV_TESTDATA/rwkvcpp/SOURCES.txt" ]; then
+  MODEL=$RWKV_TESTDATA/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin
+  OTHER_MODEL=$RWKV_TESTDATA/rwkvcpp/tiny-rwkv-4v0-660K-FP16.bin
+elif [ -f "${RWKV_BUNDLED_MODEL:-}" ]; then
+  MODEL=$RWKV_BUNDLED_MODEL
+  OTHER_MODEL=
+else
+  echo "SKIP: neither ../shared/testdata nor the bundled model"
   exit 77
 fi
-DATA=$RWKV_TESTDATA/rwkvcpp
-MODEL=$DATA/tiny-rwkv-4v0-660K-FP32.bin
-OTHER_MODEL=$DATA/tiny-rwkv-4v0-660K-FP16.bin
 RWKV=(rwkv "model=$MODEL" tokenizer=bytes)
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rwkv-pipeline-test.XXXXXX")
