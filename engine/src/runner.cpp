@@ -51,15 +51,19 @@ std::unique_ptr<StateBatch> Runner::new_state_batch(size_t n) {
   return std::make_unique<HostStateBatch>(*this, n);
 }
 
-void Runner::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
-                        std::span<const size_t> slots) {
+State& Runner::host_state(StateBatch& batch, size_t slot) const {
   auto* host = dynamic_cast<HostStateBatch*>(&batch);
   if (!host || host->owner != this) throw Error("the state batch belongs to another model");
+  return host->at(slot);
+}
+
+void Runner::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+                        std::span<const size_t> slots) {
   const size_t n = slots.empty() ? batch.size() : slots.size();
   if (n == 0) return;
   const size_t T = tokens.size() / n, V = size_t(info_.n_vocab);
   for (size_t i = 0; i < n; i++)
-    eval(host->at(slots.empty() ? i : slots[i]), tokens.subspan(i * T, T), logits ? logits + i * V : nullptr,
+    eval(host_state(batch, slots.empty() ? i : slots[i]), tokens.subspan(i * T, T), logits ? logits + i * V : nullptr,
          logits ? Logits::Last : Logits::None);
 }
 

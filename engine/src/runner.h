@@ -28,6 +28,9 @@ class Runner {
                           std::span<const size_t> slots);
 
  protected:
+  // A state of a batch made by the host default new_state_batch (throws for another
+  // runner's batch or a slot out of range).
+  State& host_state(StateBatch& batch, size_t slot) const;
   ModelInfo info_;
 };
 

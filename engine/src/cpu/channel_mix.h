@@ -2,6 +2,7 @@
 #pragma once
 #include "arch/channel_mix.h"
 #include "cpu/binder.h"
+#include "cpu/ops.h"
 
 namespace rwkv::cpu {
 
@@ -9,7 +10,9 @@ using ChannelMix = arch::ChannelMix<Binder>;
 
 // Floats of scratch channel_mix() needs per token.
 size_t channel_mix_scratch(const ModelInfo& info);
-// x[T, C] += ChannelMix(LN2(x)); xx [T, C] receives LN2(x); carry is the state's ffn_x.
-void channel_mix(ThreadPool& pool, const ChannelMix& w, float* x, float* xx, float* carry, int T, float* scratch);
+// x[B*T, C] += ChannelMix(LN2(x)) for B = carry.B() streams of T tokens; xx [B*T, C]
+// receives LN2(x); carry is each state's ffn_x.
+void channel_mix(ThreadPool& pool, const ChannelMix& w, float* x, float* xx, const StatePart& carry, int T,
+                 float* scratch);
 
 }  // namespace rwkv::cpu

@@ -16,36 +16,59 @@ CpuRunner::CpuRunner(const ModelInfo& info, TensorMap& tensors, const LoadOption
 }
 
 void CpuRunner::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) {
-  check_state_fits(state, info_);
+  State* one = &state;
+  run(std::span<State* const>(&one, 1), tokens, logits, which);
+}
+
+void CpuRunner::eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) {
+  run(states, tokens, logits, logits ? Logits::Last : Logits::None);
+}
+
+void CpuRunner::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+                           std::span<const size_t> slots) {
+  const size_t n = slots.empty() ? batch.size() : slots.size();
+  thread_local std::vector<State*> states;
+  states.clear();
+  for (size_t i = 0; i < n; i++) states.push_back(&host_state(batch, slots.empty() ? i : slots[i]));
+  run(states, tokens, logits, logits ? Logits::Last : Logits::None);
+}
+
+void CpuRunner::run(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits, Logits which) {
+  for (const State* s : states) check_state_fits(*s, info_);
   for (uint32_t tok : tokens)
     if (tok >= uint32_t(info_.n_vocab))
       throw Error("token id " + std::to_string(tok) + " is out of range (n_vocab " +
                   std::to_string(info_.n_vocab) + ")");
-  if (tokens.empty()) return;
-  const int C = info_.n_embd;
-  const size_t per_token = size_t(C) * 2 + scratch_per_token();
+  const size_t B = states.size();
+  if (B == 0 || tokens.empty()) return;
+  const size_t T = tokens.size() / B, C = size_t(info_.n_embd), V = size_t(info_.n_vocab);
+  // Each pass takes `chunk` tokens of every stream: at most kChunk rows, or one token each
+  // when there are more streams than that.
+  const size_t chunk = std::min(T, std::max<size_t>(1, size_t(kChunk) / B));
+  const size_t per_row = C * 2 + scratch_per_token();
   thread_local std::vector<float> scratch;
-  const int chunk = std::min<int>(kChunk, int(tokens.size()));
-  if (scratch.size() < per_token * size_t(chunk)) scratch.resize(per_token * size_t(chunk));
+  if (scratch.size() < per_row * chunk * B) scratch.resize(per_row * chunk * B);
 
-  for (size_t done = 0; done < tokens.size();) {
-    const int T = int(std::min<size_t>(size_t(chunk), tokens.size() - done));
+  for (size_t done = 0; done < T;) {
+    const size_t n = std::min(chunk, T - done), rows = n * B;
     float* x = scratch.data();
-    float* xn = x + size_t(T) * C;
-    for (int t = 0; t < T; t++)
-      tensor_to_f32(*emb_, x + size_t(t) * C, uint64_t(tokens[done + size_t(t)]) * C, uint64_t(C));
-    layer_norm(x, x, T, C, ends_.ln0.w.data(), ends_.ln0.b.data());
-    layers(state, x, T, xn + size_t(T) * C);
-    if (which == Logits::All) {
-      layer_norm(x, xn, T, C, ends_.ln_out.w.data(), ends_.ln_out.b.data());
-      matmul(pool_, ends_.head, xn, T, logits + done * size_t(info_.n_vocab));
-    } else if (which == Logits::Last && done + size_t(T) == tokens.size()) {
-      layer_norm(x + size_t(T - 1) * C, xn, 1, C, ends_.ln_out.w.data(), ends_.ln_out.b.data());
-      matmul(pool_, ends_.head, xn, 1, logits);
+    float* xn = x + rows * C;
+    for (size_t b = 0; b < B; b++)
+      for (size_t t = 0; t < n; t++)
+        tensor_to_f32(*emb_, x + (b * n + t) * C, uint64_t(tokens[b * T + done + t]) * C, uint64_t(C));
+    layer_norm(x, x, int(rows), int(C), ends_.ln0.w.data(), ends_.ln0.b.data());
+    layers(states, x, int(n), xn + rows * C);
+    if (which == Logits::All) {  // one stream
+      layer_norm(x, xn, int(rows), int(C), ends_.ln_out.w.data(), ends_.ln_out.b.data());
+      matmul(pool_, ends_.head, xn, int(rows), logits + done * V);
+    } else if (which == Logits::Last && done + n == T) {
+      for (size_t b = 0; b < B; b++)
+        layer_norm(x + (b * n + n - 1) * C, xn + b * C, 1, int(C), ends_.ln_out.w.data(), ends_.ln_out.b.data());
+      matmul(pool_, ends_.head, xn, int(B), logits);
     }
-    done += size_t(T);
+    done += n;
   }
-  state.tokens_seen += tokens.size();
+  for (State* s : states) s->tokens_seen += T;
 }
 
 }  // namespace cpu

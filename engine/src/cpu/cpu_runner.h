@@ -1,6 +1,8 @@
 // What every CPU architecture shares: the embedding with ln0, chunking of long inputs,
 // scratch memory, and ln_out + head for the tokens whose logits are wanted. An architecture
-// supplies its layers, run over a chunk of T tokens at once (step mode is T = 1).
+// supplies its layers, run over a chunk of T tokens of B streams at once: the matrix
+// products take all B*T rows (each weight read once for the pass), the token shifts and
+// recurrences each stream's own. Step mode is T = 1; B streams in step mode are one pass.
 #pragma once
 #include <vector>
 
@@ -16,19 +18,26 @@ class CpuRunner : public Runner {
  public:
   CpuRunner(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts);
   void eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) override;
+  void eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) override;
+  void eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
+                  std::span<const size_t> slots) override;
   int threads() const override { return pool_.size(); }
 
-  static constexpr int kChunk = 128;  // tokens per pass; bounds scratch memory
+  static constexpr int kChunk = 128;  // rows (tokens x streams) per pass; bounds scratch memory
 
  protected:
-  // Runs all layers over x [T, C] (the residual stream, updated in place).
-  virtual void layers(State& state, float* x, int T, float* scratch) = 0;
+  // Runs all layers over x [B*T, C] (the residual stream of B = states.size() streams of T
+  // tokens, stream-major; updated in place).
+  virtual void layers(std::span<State* const> states, float* x, int T, float* scratch) = 0;
   // Floats of scratch needed per token by layers().
   virtual size_t scratch_per_token() const = 0;
 
   ThreadPool pool_;
 
  private:
+  // T = tokens.size() / states.size() tokens of each state (state-major); logits of each
+  // state's last token (Last, B rows) or of every token (All, one state).
+  void run(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits, Logits which);
   const Tensor* emb_;
   arch::Ends<Binder> ends_;
 };

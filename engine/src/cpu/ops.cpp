@@ -33,28 +33,36 @@ void group_norm(const float* x, float* out, int T, int C, int H, const float* w,
     }
 }
 
-void shift_mix(const float* x, float* carry, int T, int C, const float* const* mix, float* const* out,
+void shift_mix(const float* x, const StatePart& carries, int T, int C, const float* const* mix, float* const* out,
                int n_out) {
-  for (int t = 0; t < T; t++) {
-    const float* xr = x + size_t(t) * C;
-    const float* prev = t ? xr - C : carry;
-    for (int j = 0; j < n_out; j++) {
-      const float* m = mix[j];
-      float* o = out[j] + size_t(t) * C;
-      for (int i = 0; i < C; i++) o[i] = xr[i] * m[i] + prev[i] * (1.0f - m[i]);
+  for (int b = 0; b < carries.B(); b++) {
+    float* carry = carries.at(b);
+    const size_t first = size_t(b) * size_t(T);
+    for (int t = 0; t < T; t++) {
+      const float* xr = x + (first + size_t(t)) * C;
+      const float* prev = t ? xr - C : carry;
+      for (int j = 0; j < n_out; j++) {
+        const float* m = mix[j];
+        float* o = out[j] + (first + size_t(t)) * C;
+        for (int i = 0; i < C; i++) o[i] = xr[i] * m[i] + prev[i] * (1.0f - m[i]);
+      }
     }
+    std::memcpy(carry, x + (first + size_t(T - 1)) * C, size_t(C) * sizeof(float));
   }
-  std::memcpy(carry, x + size_t(T - 1) * C, size_t(C) * sizeof(float));
 }
 
-void shift_delta(const float* x, float* carry, int T, int C, float* dx) {
-  for (int t = 0; t < T; t++) {
-    const float* xr = x + size_t(t) * C;
-    const float* prev = t ? xr - C : carry;
-    float* o = dx + size_t(t) * C;
-    for (int i = 0; i < C; i++) o[i] = prev[i] - xr[i];
+void shift_delta(const float* x, const StatePart& carries, int T, int C, float* dx) {
+  for (int b = 0; b < carries.B(); b++) {
+    float* carry = carries.at(b);
+    const size_t first = size_t(b) * size_t(T);
+    for (int t = 0; t < T; t++) {
+      const float* xr = x + (first + size_t(t)) * C;
+      const float* prev = t ? xr - C : carry;
+      float* o = dx + (first + size_t(t)) * C;
+      for (int i = 0; i < C; i++) o[i] = prev[i] - xr[i];
+    }
+    std::memcpy(carry, x + (first + size_t(T - 1)) * C, size_t(C) * sizeof(float));
   }
-  std::memcpy(carry, x + size_t(T - 1) * C, size_t(C) * sizeof(float));
 }
 
 void lerp(const float* x, const float* dx, const float* m, int T, int C, float* out) {

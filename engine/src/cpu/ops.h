@@ -1,9 +1,23 @@
 // Element-wise and normalisation operations of the CPU backend, over rows of C floats.
+// A pass runs B streams of T tokens each: rows are stream-major (stream b's are b*T ..
+// b*T+T-1), and what a stream carries between tokens lives in its State (StatePart).
 #pragma once
 #include <cmath>
 #include <cstddef>
+#include <span>
+
+#include "rwkv/state.h"
 
 namespace rwkv::cpu {
+
+// One piece of every stream's state in a layer: stream b's is at(b).
+struct StatePart {
+  std::span<State* const> states;
+  int layer = 0;
+  size_t offset = 0;  // floats into the layer
+  int B() const { return int(states.size()); }
+  float* at(int b) const { return states[size_t(b)]->layer(layer).data() + offset; }
+};
 
 inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 inline float silu(float x) { return x / (1.0f + std::exp(-x)); }
@@ -15,14 +29,14 @@ void layer_norm(const float* x, float* out, int T, int C, const float* w, const 
 void group_norm(const float* x, float* out, int T, int C, int H, const float* w, const float* b,
                 float eps);
 
-// Token shift (v4/v5 form): prev = t ? x[t-1] : carry; out_j[t] = x[t]*m_j + prev*(1-m_j);
-// then carry := x[T-1] (the state keeps the last normalised input).
-void shift_mix(const float* x, float* carry, int T, int C, const float* const* mix, float* const* out,
+// Token shift (v4/v5 form), per stream: prev = t ? x[t-1] : carry; out_j[t] = x[t]*m_j +
+// prev*(1-m_j); then carry := x[T-1] (the state keeps the last normalised input).
+void shift_mix(const float* x, const StatePart& carry, int T, int C, const float* const* mix, float* const* out,
                int n_out);
 
-// Token shift (v6/v7 form), step one: dx[t] = prev - x[t], then carry := x[T-1].
-void shift_delta(const float* x, float* carry, int T, int C, float* dx);
-// Step two, per mix: out[t] = x[t] + dx[t]*m (m a per-channel vector).
+// Token shift (v6/v7 form), step one, per stream: dx[t] = prev - x[t], then carry := x[T-1].
+void shift_delta(const float* x, const StatePart& carry, int T, int C, float* dx);
+// Step two, per mix, over any number of rows: out[t] = x[t] + dx[t]*m (m a per-channel vector).
 void lerp(const float* x, const float* dx, const float* m, int T, int C, float* out);
 
 // Each group of N floats of x[T, C] scaled to unit L2 norm (norm clamped below by eps).

@@ -29,33 +29,33 @@ class V5 final : public CpuRunner {
     return size_t(info_.n_embd) + std::max(size_t(info_.n_embd) * 9, channel_mix_scratch(info_));
   }
 
-  void layers(State& st, float* x, int T, float* s) override {
-    const int C = info_.n_embd, H = info_.n_head, N = info_.head_size;
-    const size_t TC = size_t(T) * size_t(C);
+  void layers(std::span<State* const> states, float* x, int T, float* s) override {
+    const int C = info_.n_embd, H = info_.n_head, N = info_.head_size, rows = int(states.size()) * T;
+    const size_t TC = size_t(rows) * size_t(C);
     float *xx = s, *xk = xx + TC, *xv = xk + TC, *xr = xv + TC, *xg = xr + TC, *r = xg + TC, *k = r + TC,
           *v = k + TC, *g = v + TC, *y = g + TC;
     for (int l = 0; l < info_.n_layer; l++) {
       const Layer& w = layers_[size_t(l)];
-      float* S = st.layer(l).data();
-      float *att_x = S, *ffn_x = S + C, *mat = S + 2 * C;
+      // Each state's layer: att_x, ffn_x, the matrix state.
+      const StatePart att_x{states, l, 0}, ffn_x{states, l, size_t(C)}, mat{states, l, 2 * size_t(C)};
 
       // Time mixing.
-      layer_norm(x, xx, T, C, w.ln1.w.data(), w.ln1.b.data());
+      layer_norm(x, xx, rows, C, w.ln1.w.data(), w.ln1.b.data());
       {
         const float* mix[kMixes] = {w.mix[R].data(), w.mix[K].data(), w.mix[V].data(), w.mix[G].data()};
         float* out[kMixes] = {xr, xk, xv, xg};
         shift_mix(xx, att_x, T, C, mix, out, w.gated ? 4 : 3);
       }
-      matmul(pool_, w.rkvg[R], xr, T, r);
-      matmul(pool_, w.rkvg[K], xk, T, k);
-      matmul(pool_, w.rkvg[V], xv, T, v);
+      matmul(pool_, w.rkvg[R], xr, rows, r);
+      matmul(pool_, w.rkvg[K], xk, rows, k);
+      matmul(pool_, w.rkvg[V], xv, rows, v);
       wkv5(pool_, T, H, N, r, k, v, w.decay.data(), 0, w.bonus.data(), mat, y);
-      group_norm(y, y, T, C, H, w.ln_x.w.data(), w.ln_x.b.data(), info_.groupnorm_eps);
+      group_norm(y, y, rows, C, H, w.ln_x.w.data(), w.ln_x.b.data(), info_.groupnorm_eps);
       if (w.gated) {
-        matmul(pool_, w.rkvg[G], xg, T, g);
+        matmul(pool_, w.rkvg[G], xg, rows, g);
         for (size_t i = 0; i < TC; i++) y[i] *= silu(g[i]);
       }
-      matmul(pool_, w.output, y, T, r);
+      matmul(pool_, w.output, y, rows, r);
       for (size_t i = 0; i < TC; i++) x[i] += r[i];
 
       channel_mix(pool_, w.ffn, x, xx, ffn_x, T, xk);

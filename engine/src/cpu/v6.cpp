@@ -33,9 +33,10 @@ class V6 final : public CpuRunner {
     return 2 * C + std::max(att, channel_mix_scratch(info_));
   }
 
-  void layers(State& st, float* x, int T, float* s) override {
+  void layers(std::span<State* const> states, float* x, int T, float* s) override {
     const int C = info_.n_embd, H = info_.n_head, N = info_.head_size, D = w_.maa_rank;
-    const size_t TC = size_t(T) * size_t(C);
+    const int rows = int(states.size()) * T;
+    const size_t TC = size_t(rows) * size_t(C);
     float *xx = s, *dx = xx + TC, *tmp = dx + TC, *xm[kMixes], *r, *k, *v, *g, *decay, *y, *mid, *lora_mid;
     for (int j = 0; j < kMixes; j++) xm[j] = tmp + TC * size_t(1 + j);
     r = xm[kMixes - 1] + TC;
@@ -45,43 +46,43 @@ class V6 final : public CpuRunner {
     decay = g + TC;
     y = decay + TC;
     mid = y + TC;
-    lora_mid = mid + size_t(T) * size_t(kMixes * D);
+    lora_mid = mid + size_t(rows) * size_t(kMixes * D);
     float *xw = xm[0], *xk = xm[1], *xv = xm[2], *xr = xm[3], *xg = xm[4];
 
     for (int l = 0; l < info_.n_layer; l++) {
       const Layer& w = w_.layers[size_t(l)];
-      float* S = st.layer(l).data();
-      float *att_x = S, *ffn_x = S + C, *mat = S + 2 * C;
+      // Each state's layer: att_x, ffn_x, the matrix state.
+      const StatePart att_x{states, l, 0}, ffn_x{states, l, size_t(C)}, mat{states, l, 2 * size_t(C)};
 
       // Time mixing: the data-dependent shift.
-      layer_norm(x, xx, T, C, w.ln1.w.data(), w.ln1.b.data());
+      layer_norm(x, xx, rows, C, w.ln1.w.data(), w.ln1.b.data());
       shift_delta(xx, att_x, T, C, dx);
-      lerp(xx, dx, w.maa_x.data(), T, C, tmp);
-      matmul(pool_, w.maa_w1, tmp, T, mid);
-      for (size_t i = 0; i < size_t(T) * size_t(kMixes * D); i++) mid[i] = std::tanh(mid[i]);
+      lerp(xx, dx, w.maa_x.data(), rows, C, tmp);
+      matmul(pool_, w.maa_w1, tmp, rows, mid);
+      for (size_t i = 0; i < size_t(rows) * size_t(kMixes * D); i++) mid[i] = std::tanh(mid[i]);
       for (int j = 0; j < kMixes; j++) {
-        matmul(pool_, w.maa_w2[size_t(j)], mid + size_t(j) * size_t(D), size_t(kMixes * D), T, tmp, size_t(C));
+        matmul(pool_, w.maa_w2[size_t(j)], mid + size_t(j) * size_t(D), size_t(kMixes * D), rows, tmp, size_t(C));
         const float* m = w.maa[j].data();
-        for (int t = 0; t < T; t++) {
+        for (int t = 0; t < rows; t++) {
           const size_t o = size_t(t) * size_t(C);
           for (int i = 0; i < C; i++) xm[j][o + i] = xx[o + i] + dx[o + i] * (m[i] + tmp[o + i]);
         }
       }
 
-      matmul(pool_, w.kvrg[PR], xr, T, r);
-      matmul(pool_, w.kvrg[PK], xk, T, k);
-      matmul(pool_, w.kvrg[PV], xv, T, v);
-      matmul(pool_, w.kvrg[PG], xg, T, g);
+      matmul(pool_, w.kvrg[PR], xr, rows, r);
+      matmul(pool_, w.kvrg[PK], xk, rows, k);
+      matmul(pool_, w.kvrg[PV], xv, rows, v);
+      matmul(pool_, w.kvrg[PG], xg, rows, g);
       // The per-token decay.
-      run_lora(pool_, w.decay_lora, xw, T, lora_mid, decay);
-      for (int t = 0; t < T; t++) {
+      run_lora(pool_, w.decay_lora, xw, rows, lora_mid, decay);
+      for (int t = 0; t < rows; t++) {
         float* d = decay + size_t(t) * size_t(C);
         for (int i = 0; i < C; i++) d[i] = std::exp(-std::exp(w.decay[size_t(i)] + d[i]));
       }
       wkv5(pool_, T, H, N, r, k, v, decay, size_t(C), w.bonus.data(), mat, y);
-      group_norm(y, y, T, C, H, w.ln_x.w.data(), w.ln_x.b.data(), info_.groupnorm_eps);
+      group_norm(y, y, rows, C, H, w.ln_x.w.data(), w.ln_x.b.data(), info_.groupnorm_eps);
       for (size_t i = 0; i < TC; i++) y[i] *= silu(g[i]);
-      matmul(pool_, w.output, y, T, r);
+      matmul(pool_, w.output, y, rows, r);
       for (size_t i = 0; i < TC; i++) x[i] += r[i];
 
       channel_mix(pool_, w.ffn, x, xx, ffn_x, T, dx);

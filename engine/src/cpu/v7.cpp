@@ -37,9 +37,9 @@ class V7 final : public CpuRunner {
     return 2 * C + std::max(att, channel_mix_scratch(info_));
   }
 
-  void layers(State& st, float* x, int T, float* s) override {
-    const int C = info_.n_embd, H = info_.n_head, N = info_.head_size;
-    const size_t TC = size_t(T) * size_t(C);
+  void layers(std::span<State* const> states, float* x, int T, float* s) override {
+    const int C = info_.n_embd, H = info_.n_head, N = info_.head_size, rows = int(states.size()) * T;
+    const size_t TC = size_t(rows) * size_t(C);
     float* v_first = s;  // layer 0's v, mixed into every later layer's
     float* xx = v_first + TC;
     float* work = xx + TC;
@@ -50,31 +50,31 @@ class V7 final : public CpuRunner {
 
     for (int l = 0; l < info_.n_layer; l++) {
       const Layer& p = w_.layers[size_t(l)];
-      float* S = st.layer(l).data();
-      float *att_x = S, *ffn_x = S + C, *mat = S + 2 * C;
+      // Each state's layer: att_x, ffn_x, the matrix state.
+      const StatePart att_x{states, l, 0}, ffn_x{states, l, size_t(C)}, mat{states, l, 2 * size_t(C)};
 
       // Time mixing: the six shifted inputs and their projections.
-      layer_norm(x, xx, T, C, p.ln1.w.data(), p.ln1.b.data());
+      layer_norm(x, xx, rows, C, p.ln1.w.data(), p.ln1.b.data());
       shift_delta(xx, att_x, T, C, dx);
-      for (int j = 0; j < kMixes; j++) lerp(xx, dx, p.mix[j].data(), T, C, xm[j]);
-      matmul(pool_, p.rkv[R], xm[R], T, r);
-      matmul(pool_, p.rkv[K], xm[K], T, k);
-      matmul(pool_, p.rkv[V], xm[V], T, v);
-      run_lora(pool_, p.w_lora, xm[W], T, mid, w);
-      run_lora(pool_, p.a_lora, xm[A], T, mid, a);
-      run_lora(pool_, p.g_lora, xm[G], T, mid, g);
+      for (int j = 0; j < kMixes; j++) lerp(xx, dx, p.mix[j].data(), rows, C, xm[j]);
+      matmul(pool_, p.rkv[R], xm[R], rows, r);
+      matmul(pool_, p.rkv[K], xm[K], rows, k);
+      matmul(pool_, p.rkv[V], xm[V], rows, v);
+      run_lora(pool_, p.w_lora, xm[W], rows, mid, w);
+      run_lora(pool_, p.a_lora, xm[A], rows, mid, a);
+      run_lora(pool_, p.g_lora, xm[G], rows, mid, g);
       if (l == 0) {
         std::memcpy(v_first, v, TC * sizeof(float));
       } else {
         float* vg = dx;  // dx is spent once the mixes exist
-        run_lora(pool_, p.v_lora, xm[V], T, mid, vg);
-        for (int t = 0; t < T; t++) {
+        run_lora(pool_, p.v_lora, xm[V], rows, mid, vg);
+        for (int t = 0; t < rows; t++) {
           const size_t o = size_t(t) * size_t(C);
           for (int i = 0; i < C; i++)
             v[o + i] += (v_first[o + i] - v[o + i]) * sigmoid(p.v0[size_t(i)] + vg[o + i]);
         }
       }
-      for (int t = 0; t < T; t++) {
+      for (int t = 0; t < rows; t++) {
         const size_t o = size_t(t) * size_t(C);
         for (int i = 0; i < C; i++) {
           const size_t c = o + size_t(i);
@@ -83,8 +83,8 @@ class V7 final : public CpuRunner {
           kk[c] = k[c] * p.k_k[size_t(i)];
         }
       }
-      l2_normalize_groups(kk, T, C, N, kNormEps);
-      for (int t = 0; t < T; t++) {
+      l2_normalize_groups(kk, rows, C, N, kNormEps);
+      for (int t = 0; t < rows; t++) {
         const size_t o = size_t(t) * size_t(C);
         for (int i = 0; i < C; i++) {
           const size_t c = o + size_t(i);
@@ -96,15 +96,15 @@ class V7 final : public CpuRunner {
 
       // The recurrence, its normalisation, the per-head r·k bonus and the gate.
       wkv7(pool_, T, H, N, r, w, k, v, kk, b, mat, y);
-      group_norm(y, y, T, C, H, p.ln_x.w.data(), p.ln_x.b.data(), info_.groupnorm_eps);
-      for (int t = 0; t < T; t++)
+      group_norm(y, y, rows, C, H, p.ln_x.w.data(), p.ln_x.b.data(), info_.groupnorm_eps);
+      for (int t = 0; t < rows; t++)
         for (int h = 0; h < H; h++) {
           const size_t o = size_t(t) * size_t(C) + size_t(h) * size_t(N);
           float bonus = 0;
           for (int i = 0; i < N; i++) bonus += r[o + i] * k[o + i] * p.r_k[size_t(h * N + i)];
           for (int i = 0; i < N; i++) y[o + i] = (y[o + i] + bonus * v[o + i]) * g[o + i];
         }
-      matmul(pool_, p.output, y, T, r);
+      matmul(pool_, p.output, y, rows, r);
       for (size_t i = 0; i < TC; i++) x[i] += r[i];
 
       channel_mix(pool_, p.ffn, x, xx, ffn_x, T, work);
