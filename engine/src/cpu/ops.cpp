@@ -33,36 +33,40 @@ void group_norm(const float* x, float* out, int T, int C, int H, const float* w,
     }
 }
 
-void shift_mix(const float* x, const StatePart& carries, int T, int C, const float* const* mix, float* const* out,
-               int n_out) {
+namespace {
+
+// The token shift's walk: fn(x_t, prev, offset of row t) for every stream's rows, prev being
+// the row before (the carried one for a stream's first); then each carry := its last row.
+template <class Fn>
+void shift_rows(const float* x, const StatePart& carries, int T, int C, const Fn& fn) {
   for (int b = 0; b < carries.B(); b++) {
     float* carry = carries.at(b);
     const size_t first = size_t(b) * size_t(T);
     for (int t = 0; t < T; t++) {
-      const float* xr = x + (first + size_t(t)) * C;
-      const float* prev = t ? xr - C : carry;
-      for (int j = 0; j < n_out; j++) {
-        const float* m = mix[j];
-        float* o = out[j] + (first + size_t(t)) * C;
-        for (int i = 0; i < C; i++) o[i] = xr[i] * m[i] + prev[i] * (1.0f - m[i]);
-      }
+      const size_t o = (first + size_t(t)) * size_t(C);
+      fn(x + o, t ? x + o - C : carry, o);
     }
     std::memcpy(carry, x + (first + size_t(T - 1)) * C, size_t(C) * sizeof(float));
   }
 }
 
-void shift_delta(const float* x, const StatePart& carries, int T, int C, float* dx) {
-  for (int b = 0; b < carries.B(); b++) {
-    float* carry = carries.at(b);
-    const size_t first = size_t(b) * size_t(T);
-    for (int t = 0; t < T; t++) {
-      const float* xr = x + (first + size_t(t)) * C;
-      const float* prev = t ? xr - C : carry;
-      float* o = dx + (first + size_t(t)) * C;
-      for (int i = 0; i < C; i++) o[i] = prev[i] - xr[i];
+}  // namespace
+
+void shift_mix(const float* x, const StatePart& carries, int T, int C, const float* const* mix, float* const* out,
+               int n_out) {
+  shift_rows(x, carries, T, C, [&](const float* xr, const float* prev, size_t o) {
+    for (int j = 0; j < n_out; j++) {
+      const float* m = mix[j];
+      float* dst = out[j] + o;
+      for (int i = 0; i < C; i++) dst[i] = xr[i] * m[i] + prev[i] * (1.0f - m[i]);
     }
-    std::memcpy(carry, x + (first + size_t(T - 1)) * C, size_t(C) * sizeof(float));
-  }
+  });
+}
+
+void shift_delta(const float* x, const StatePart& carries, int T, int C, float* dx) {
+  shift_rows(x, carries, T, C, [&](const float* xr, const float* prev, size_t o) {
+    for (int i = 0; i < C; i++) dx[o + size_t(i)] = prev[i] - xr[i];
+  });
 }
 
 void lerp(const float* x, const float* dx, const float* m, int T, int C, float* out) {
