@@ -9,6 +9,7 @@
 #include "rwkv/formats.h"
 #include "device_backend.h"
 #include "runner.h"
+#include "scheduler.h"
 
 namespace rwkv {
 
@@ -66,6 +67,8 @@ std::shared_ptr<Model> Model::from_tensors(TensorMap tensors, const LoadOptions&
   try {
     m->info_ = detect_model(m->tensors_, opts);
     m->runner_ = make_runner(m->info_, m->tensors_, opts, m->device_);
+    if (opts.batch_streams)
+      m->scheduler_ = std::make_unique<Scheduler>(*m->runner_, std::chrono::microseconds(std::max(0, opts.batch_wait_us)));
   } catch (const Error& e) {
     if (m->tensors_.source.empty()) throw;
     throw Error(m->tensors_.source + ": " + e.what());
@@ -102,7 +105,14 @@ uint64_t Model::fingerprint() const {
 }
 
 void Model::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) const {
-  runner_->eval(state, tokens, logits, which);
+  if (!scheduler_) return runner_->eval(state, tokens, logits, which);
+  // Checked here, so that a bad call fails alone and not the pass it would have joined.
+  check_state_fits(state, info_);
+  for (uint32_t tok : tokens)
+    if (tok >= uint32_t(info_.n_vocab))
+      throw Error("token id " + std::to_string(tok) + " is out of range (n_vocab " + std::to_string(info_.n_vocab) + ")");
+  if (tokens.empty()) return;
+  scheduler_->eval(state, tokens, logits, which);
 }
 
 void Model::eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) const {
@@ -121,6 +131,8 @@ void Model::eval_batch(std::span<State* const> states, std::span<const uint32_t>
   check_distinct(std::move(keys), "state");
   runner_->eval_batch(states, tokens, logits);
 }
+
+BatchStats Model::batch_stats() const { return scheduler_ ? scheduler_->stats() : BatchStats{}; }
 
 std::unique_ptr<StateBatch> Model::new_state_batch(size_t n) const { return runner_->new_state_batch(n); }
 

@@ -18,12 +18,26 @@ struct LoadOptions {
   // model runs there), else the CPU, saying so on stderr.
   std::string device = "cpu";
   float groupnorm_eps = 0;    // 0 = the model's default (see ModelInfo::groupnorm_eps)
+  // Concurrent eval() calls on different states (sessions, elements on their own threads)
+  // run as batched passes: B streams read every weight once per pass. Off: each call runs
+  // on its own, as the runner would.
+  bool batch_streams = true;
+  // How long a pass waits for the streams of the previous pass to come back (µs); a caller
+  // alone on the model never waits.
+  int batch_wait_us = 2000;
+};
+
+// How eval() calls were batched (LoadOptions::batch_streams): `requests` pieces of work
+// (a call, or a slice of a long one) ran in `passes` passes.
+struct BatchStats {
+  uint64_t passes = 0, requests = 0;
 };
 
 // Which logits eval() writes.
 enum class Logits { None, Last, All };
 
 class Runner;
+class Scheduler;
 
 // The model used when none is named: $RWKV_MODEL when set, else the bundled model installed
 // with the engine (share/gst-rwkv/models/rwkv4-tiny-en.pth of its installation); "" if neither.
@@ -77,7 +91,9 @@ class Model {
   uint64_t fingerprint() const;
 
   // Feeds tokens into the state (updated in place). logits receives n_vocab floats for the
-  // last token (Logits::Last) or for every token, token-major (Logits::All).
+  // last token (Logits::Last) or for every token, token-major (Logits::All). Calls from
+  // several threads on different states are batched together (LoadOptions::batch_streams);
+  // each state's results are exactly those it would get alone.
   void eval(State& state, std::span<const uint32_t> tokens, float* logits,
             Logits which = Logits::Last) const;
 
@@ -87,6 +103,8 @@ class Model {
   // the GPU runs them as one batch; the CPU feeds them one after another. Each state must
   // appear once.
   void eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) const;
+
+  BatchStats batch_stats() const;
 
   // n initial states held where the model computes (see StateBatch).
   std::unique_ptr<StateBatch> new_state_batch(size_t n) const;
@@ -100,6 +118,7 @@ class Model {
   ModelInfo info_;
   TensorMap tensors_;
   std::unique_ptr<Runner> runner_;
+  std::unique_ptr<Scheduler> scheduler_;  // null with batch_streams off
   std::string device_ = "cpu";
   mutable std::once_flag fingerprint_once_;
   mutable uint64_t fingerprint_ = 0;

@@ -22,6 +22,7 @@ class CpuRunner : public Runner {
   void eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
                   std::span<const size_t> slots) override;
   int threads() const override { return pool_.size(); }
+  int pass_rows() const override { return kChunk; }
 
   static constexpr int kChunk = 128;  // rows (tokens x streams) per pass; bounds scratch memory
 

@@ -45,6 +45,7 @@ class CudaRunner : public Runner {
   void eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
                   std::span<const size_t> slots) override;
   int threads() const override { return 1; }
+  int pass_rows() const override { return kRows; }
 
   // A state batch's device memory, under the runner's lock and on its stream, so that a
   // copy is ordered against every pass and never overlaps one running in another thread

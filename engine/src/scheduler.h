@@ -1,0 +1,61 @@
+// Many streams on one model: concurrent Model::eval calls (sessions, elements, each on its
+// own thread) merged into batched passes of the runner, so B streams in step mode read every
+// weight once per pass instead of B times.
+//
+// No thread of its own: the first caller to find no pass running leads. It takes what is
+// pending (waiting up to `wait` for the streams that were in the previous pass, so that
+// steady streams stay in step), runs one pass and hands the lead on; the others sleep until
+// their work is done. Each request advances by at most pass_rows() tokens per pass, so a
+// stream in step mode never waits behind a whole long prefill. Requests of equal length
+// that want their last logits (or none) go to the runner as one eval_batch; requests for
+// every token's logits run on their own in the same pass. A batched pass computes each
+// stream exactly as it would alone (CPU: bit for bit, tested), so results do not depend on
+// who else is running. A caller alone on the model waits for nothing.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "runner.h"
+
+namespace rwkv {
+
+class Scheduler {
+ public:
+  Scheduler(Runner& runner, std::chrono::microseconds wait) : runner_(runner), wait_(wait) {}
+  // As Runner::eval (tokens and state already checked); returns when done, rethrowing what
+  // the runner threw for this request's pass.
+  void eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which);
+  BatchStats stats();
+
+ private:
+  struct Request {
+    State* state = nullptr;
+    std::span<const uint32_t> tokens;
+    float* logits = nullptr;
+    Logits which = Logits::None;
+    size_t done = 0;  // tokens evaluated
+    bool finished = false;
+    std::exception_ptr error;
+  };
+  void run_pass(const std::vector<Request*>& work);
+
+  Runner& runner_;
+  const std::chrono::microseconds wait_;
+  std::mutex m_;
+  std::condition_variable changed_;  // a request arrived, or a pass ended
+  std::vector<Request*> pending_;    // guarded by m_
+  bool running_ = false;             // a leader holds the pass; guarded by m_
+  size_t last_pass_ = 0;             // requests in the previous pass; guarded by m_
+  BatchStats stats_;                 // guarded by m_
+  // The leader's buffers (only the leader touches them).
+  std::vector<uint32_t> tokens_;
+  std::vector<float> logits_;
+  std::vector<State*> states_;
+};
+
+}  // namespace rwkv
