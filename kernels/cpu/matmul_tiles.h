@@ -3,6 +3,7 @@
 // Ops provides: vec, zero(), load_x(p), load_w(p) (type-specific), fma(a, b, c),
 // reduce(acc0, acc1) -> float, kWidth (floats per vec), and scalar_w(p, i).
 #pragma once
+#include <algorithm>
 #include <cstddef>
 
 namespace rwkv::cpu {
@@ -37,18 +38,25 @@ inline void tile(const typename Ops::WT* w, size_t k, int o, const float* x, siz
 }
 
 // Rows [o0, o1) for all t tokens: token blocks of 4 share each weight load; the remaining
-// tokens go one at a time over 4 rows at once for instruction-level parallelism.
+// tokens go one at a time over 4 rows at once for instruction-level parallelism. The rows go
+// in blocks of about 32 KB of weights, which stay in cache while every token passes over
+// them: each weight comes from memory once per call, however many tokens (or streams) it
+// serves. Every output is the same sum in the same order whichever tile computes it.
 template <class Ops>
 void rows(const void* wv, size_t k, int o0, int o1, const float* x, size_t ldx, int t, float* y,
           size_t ldy) {
   const auto* w = static_cast<const typename Ops::WT*>(wv);
-  int t0 = 0;
-  for (; t0 + 4 <= t; t0 += 4)
-    for (int o = o0; o < o1; o++) tile<Ops, 1, 4>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
-  for (; t0 < t; t0++) {
-    int o = o0;
-    for (; o + 4 <= o1; o += 4) tile<Ops, 4, 1>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
-    for (; o < o1; o++) tile<Ops, 1, 1>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+  const int block = int(std::max<size_t>(4, (size_t(32) << 10) / (k * sizeof(typename Ops::WT)) / 4 * 4));
+  for (int b0 = o0; b0 < o1; b0 += block) {
+    const int b1 = std::min(o1, b0 + block);
+    int t0 = 0;
+    for (; t0 + 4 <= t; t0 += 4)
+      for (int o = b0; o < b1; o++) tile<Ops, 1, 4>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+    for (; t0 < t; t0++) {
+      int o = b0;
+      for (; o + 4 <= b1; o += 4) tile<Ops, 4, 1>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+      for (; o < b1; o++) tile<Ops, 1, 1>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+    }
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/matmul_kernels.h"
 #include "args.h"
+#include "concurrent.h"
 #include "memory_bandwidth.h"
 #include "random_model.h"
 #include "rwkv/error.h"
@@ -130,7 +131,7 @@ double batch_rate(const rwkv::Model& m, int B, int steps, Rng& rng) {
 }
 
 int run(const std::vector<std::string>& argv) {
-  rwkv::cli::Args a(argv, {"shape", "dtype", "threads", "tokens", "seq", "device", "batches"});
+  rwkv::cli::Args a(argv, {"shape", "dtype", "threads", "tokens", "seq", "device", "batches", "streams"});
   const std::string device = a.get("device", "cpu");
   const bool gpu = device != "cpu";
   const rwkv::bench::Shape shape = rwkv::bench::shape_by_name(a.get("shape", "rwkv4-169m"));
@@ -139,6 +140,7 @@ int run(const std::vector<std::string>& argv) {
   const int steps = int(a.get_int("tokens", gpu ? 256 : 32, 1, 1 << 20));
   const int seq = int(a.get_int("seq", gpu ? 1024 : 128, 1, 1 << 20));
   const std::vector<int> batches = parse_list(a.get("batches", gpu ? "1,8,64,256" : ""));
+  const std::vector<int> streams = parse_list(a.get("streams", ""));
   rwkv::LoadOptions opts;
   opts.device = device;
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
@@ -195,6 +197,26 @@ int run(const std::vector<std::string>& argv) {
   for (int B : batches) {
     const double tps = batch_rate(m, B, std::max(3, std::min(64, 512 / B)), rng);
     std::printf("batch   B=%-4d (StateBatch) %10.1f tokens/s aggregate, %8.1f per stream\n", B, tps, tps / B);
+  }
+  if (!streams.empty()) {
+    // The same model without batching, for the comparison in the same run.
+    rwkv::LoadOptions solo_opts = opts;
+    solo_opts.batch_streams = false;
+    auto unbatched = rwkv::Model::from_tensors(rwkv::bench::random_model(shape, dtype), solo_opts);
+    double base_tps = 0, base_p50 = 0;
+    for (int n : streams) {
+      for (const rwkv::Model* which : {&m, static_cast<const rwkv::Model*>(unbatched.get())}) {
+        const rwkv::bench::ConcurrentResult r = rwkv::bench::concurrent_decode(*which, n, steps);
+        const bool batched = which == &m;
+        if (batched && base_tps == 0) base_tps = r.tokens_per_s, base_p50 = r.p50_ms;
+        std::printf("streams N=%-3d %-9s %9.1f tokens/s aggregate (%4.2fx N=1), step p50 %7.1f ms p99 %7.1f ms "
+                    "(%4.2fx / %4.2fx solo p50)%s\n",
+                    n, batched ? "batched" : "unbatched", r.tokens_per_s, r.tokens_per_s / base_tps, r.p50_ms, r.p99_ms,
+                    r.p50_ms / base_p50, r.p99_ms / base_p50,
+                    batched ? (", " + std::to_string(r.streams_per_pass).substr(0, 4) + " streams per pass").c_str()
+                            : "");
+      }
+    }
   }
   return 0;
 }
