@@ -1,8 +1,9 @@
 #!/bin/sh
 # The project's test command: installs what is missing, configures and builds ./build, runs
 # every Meson test suite; then the CPU and plugin suites again built with AddressSanitizer and
-# UndefinedBehaviorSanitizer (./build-asan), and the libFuzzer targets for a bounded time
-# (./build-fuzz, tests/fuzz/run.sh); RWKV_SKIP_SANITIZERS=1 skips those two. Ends with one
+# UndefinedBehaviorSanitizer (./build-asan), the many-streams scheduler and the sessions built
+# with ThreadSanitizer (./build-tsan), and the libFuzzer targets for a bounded time
+# (./build-fuzz, tests/fuzz/run.sh); RWKV_SKIP_SANITIZERS=1 skips those three. Ends with one
 # line "N passed, N failed, N skipped" and exits non-zero when anything failed. Extra
 # arguments go to the first `meson test` (e.g. --suite cpu).
 set -e
@@ -38,6 +39,19 @@ if [ "${RWKV_SKIP_SANITIZERS:-0}" != 1 ]; then
   s=$?
   [ $status -eq 0 ] && status=$s
   outputs="$outputs build-asan/test-output.txt"
+
+  # Threads sharing one model: the engine alone (GStreamer's own libraries are not built for
+  # ThreadSanitizer, so the plugin stays out).
+  [ -f build-tsan/build.ninja ] || meson setup build-tsan -Dcuda=disabled -Dplugin=disabled \
+    -Db_sanitize=thread -Dbuildtype=debugoptimized >/dev/null
+  ninja -C build-tsan
+  (
+    export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+    run_suites build-tsan --suite scheduler --suite text --timeout-multiplier 4
+  )
+  s=$?
+  [ $status -eq 0 ] && status=$s
+  outputs="$outputs build-tsan/test-output.txt"
 
   sh tests/fuzz/run.sh
   s=$?

@@ -30,6 +30,9 @@ void Scheduler::eval(State& state, std::span<const uint32_t> tokens, float* logi
     lk.unlock();
     run_pass(work);
     lk.lock();
+    // Published under the lock: a caller reads `finished` only under it, and returns (its
+    // request gone) only after this; the pass wrote `done` and `error` before.
+    for (Request* q : work) q->finished = q->done == q->tokens.size();
     pending_.erase(std::remove_if(pending_.begin(), pending_.end(), [](const Request* q) { return q->finished; }),
                    pending_.end());
     last_pass_ = work.size();
@@ -61,13 +64,11 @@ void Scheduler::run_pass(const std::vector<Request*>& work) {
     if (q->which == Logits::All) alone.push_back(q);
     else groups[{n, last && q->which == Logits::Last}].push_back(q);
   }
-  auto finish = [&](Request* q, size_t n) {
-    q->done += n;
-    q->finished = q->done == q->tokens.size();
-  };
+  // Only `done` and `error` here: `finished` is the caller's to read, set under the lock.
+  auto finish = [&](Request* q, size_t n) { q->done += n; };
   auto fail = [&](Request* q) {
     q->error = std::current_exception();
-    q->finished = true;
+    q->done = q->tokens.size();
   };
   for (Request* q : alone) {
     const size_t n = std::min(slice, q->tokens.size() - q->done);

@@ -38,9 +38,9 @@ class Scheduler {
     std::span<const uint32_t> tokens;
     float* logits = nullptr;
     Logits which = Logits::None;
-    size_t done = 0;  // tokens evaluated
-    bool finished = false;
-    std::exception_ptr error;
+    size_t done = 0;        // tokens evaluated (all of them after an error); the leader's
+    std::exception_ptr error;  // the leader's
+    bool finished = false;  // guarded by m_
   };
   void run_pass(const std::vector<Request*>& work);
 

@@ -1,13 +1,15 @@
 // Many threads on one model: each stream's logits and state are bit-identical to running it
 // alone on a model without batching, whatever the others do (prefills of any length, steps,
-// every-token logits), and the work was in fact batched. argv[1]: a model file name in
-// ../shared/testdata/rwkvcpp, or "bundled" for the bundled model.
+// every-token logits), and the work was in fact batched; sessions that start, save, restore,
+// generate and stop at random end exactly as alone ("stress"). argv[1]: a model file name in
+// ../shared/testdata/rwkvcpp, "bundled" for the bundled model, or "stress".
 #include <barrier>
 #include <cstring>
 #include <random>
 #include <thread>
 
 #include "rwkv/model.h"
+#include "rwkv/session.h"
 #include "testing.h"
 
 namespace {
@@ -48,6 +50,71 @@ void play(const rwkv::Model& m, Script& s) {
   }
 }
 
+// What a live stream does through a Session, chosen by `seed`: reads text in pieces, scores,
+// generates on forks, saves and restores its state file, resets; returns its final state
+// and everything it produced, which must not depend on what other threads do meanwhile.
+std::string session_life(const std::shared_ptr<const rwkv::Model>& m, uint32_t seed, const std::string& dir) {
+  std::mt19937 rng(seed);
+  rwkv::Session s(m, rwkv::make_bytes_tokenizer());
+  std::string out;
+  const std::string path = dir + "/s" + std::to_string(seed) + ".state";
+  const int ops = 10 + int(rng() % 20);
+  for (int i = 0; i < ops; i++) {
+    switch (rng() % 6) {
+      case 0:
+      case 1: {
+        std::string text;
+        for (uint32_t n = 1 + rng() % 80; n > 0; n--) text += rng() % 5 == 0 ? ' ' : char('a' + rng() % 26);
+        s.ingest(text);
+        break;
+      }
+      case 2: out += std::to_string(s.score(" and then").logprob) + ";"; break;
+      case 3: {
+        rwkv::GenerateParams g;
+        g.max_tokens = 1 + int(rng() % 8);
+        g.sampler.temperature = 0;
+        rwkv::Session fork = s.fork();
+        if (fork.tokens_consumed() > 0 || fork.pending_bytes() > 0) out += fork.generate(g).text + ";";
+        break;
+      }
+      case 4:
+        s.save(path);
+        s.restore(path);
+        break;
+      default:
+        if (rng() % 4 == 0) s.reset();
+    }
+  }
+  const auto bytes = s.state().serialize();
+  return out + std::string(bytes.begin(), bytes.end());
+}
+
+// Streams starting and stopping at random while others run, each a Session doing all a
+// live stream does: every one ends exactly as it does alone.
+int stress(const std::string& path) {
+  rwkv::LoadOptions solo_opts;
+  solo_opts.batch_streams = false;
+  std::shared_ptr<const rwkv::Model> batched = rwkv::Model::load(path), solo = rwkv::Model::load(path, solo_opts);
+  const std::string dir = testing::temp_dir("scheduler");
+  constexpr uint32_t kLives = 24;
+  std::vector<std::string> want(kLives), got(kLives);
+  for (uint32_t i = 0; i < kLives; i++) want[i] = session_life(solo, i, dir);
+  // Four at a time; each thread runs lives one after another, so streams come and go.
+  std::vector<std::thread> threads;
+  for (uint32_t t = 0; t < 4; t++)
+    threads.emplace_back([&, t] {
+      for (uint32_t i = t; i < kLives; i += 4) got[i] = session_life(batched, i, dir);
+    });
+  for (auto& th : threads) th.join();
+  for (uint32_t i = 0; i < kLives; i++) CHECK_MSG(got[i] == want[i], "life %u differs beside the others", i);
+  const rwkv::BatchStats st = batched->batch_stats();
+  std::printf("stress: %u lives, %llu requests in %llu passes\n", kLives, static_cast<unsigned long long>(st.requests),
+              static_cast<unsigned long long>(st.passes));
+  CHECK_MSG(st.requests > st.passes, "nothing was batched");
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return testing::finish();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,6 +123,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string path;
+  if (std::string(argv[1]) == "stress") {
+    const char* b = std::getenv("RWKV_BUNDLED_MODEL");
+    return b ? stress(b) : 77;
+  }
   if (std::string(argv[1]) == "bundled") {
     const char* b = std::getenv("RWKV_BUNDLED_MODEL");
     if (!b) return 77;
