@@ -53,3 +53,26 @@ ConcurrentResult concurrent_decode(const Model& m, int streams, int steps) {
 }
 
 }  // namespace rwkv::bench
+
+namespace rwkv::bench {
+
+double concurrent_prefill(const Model& m, int streams, int T) {
+  const uint32_t V = uint32_t(m.info().n_vocab);
+  std::barrier start{std::ptrdiff_t(streams) + 1};
+  std::vector<std::thread> threads;
+  for (int s = 0; s < streams; s++)
+    threads.emplace_back([&, s] {
+      State state = m.new_state();
+      std::vector<uint32_t> toks(static_cast<size_t>(T));
+      for (size_t i = 0; i < toks.size(); i++) toks[i] = uint32_t(s * 131 + int(i) * 7919) % V;
+      std::vector<float> logits(V);
+      start.arrive_and_wait();
+      m.eval(state, toks, logits.data(), Logits::Last);
+    });
+  start.arrive_and_wait();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto& t : threads) t.join();
+  return double(streams) * T / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace rwkv::bench

@@ -1,6 +1,7 @@
 // N sessions' worth of streams on one model, each on its own thread doing what a live
-// caption stream does (one token at a time, with logits): the aggregate rate and each
-// step's latency, as Model's scheduler batches them (or not, with batch_streams off).
+// caption stream does (one token at a time, with logits; or a backlog in one call): the
+// aggregate rate and each step's latency, as Model's scheduler batches them (or not, with
+// batch_streams off).
 #pragma once
 #include "rwkv/model.h"
 
@@ -13,5 +14,7 @@ struct ConcurrentResult {
 };
 
 ConcurrentResult concurrent_decode(const Model& m, int streams, int steps);
+// Each stream reads T tokens in one call (a transcript's backlog): all streams' tokens/s.
+double concurrent_prefill(const Model& m, int streams, int T);
 
 }  // namespace rwkv::bench

@@ -3,6 +3,8 @@
 // On the CPU: the achieved weight traffic (GB/s) and arithmetic rate (GFLOP/s). On a GPU
 // (--device cuda): decode at B = 1 as a fraction of the memory bandwidth, prefill of T tokens
 // as a fraction of the dense fp16 rate, and aggregate decode over batches of streams.
+// --streams N,...: N concurrent sessions on one model (one thread each), with the engine's
+// batching and without it in the same run: aggregate decode and prefill, step p50/p99.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -209,10 +211,11 @@ int run(const std::vector<std::string>& argv) {
         const rwkv::bench::ConcurrentResult r = rwkv::bench::concurrent_decode(*which, n, steps);
         const bool batched = which == &m;
         if (batched && base_tps == 0) base_tps = r.tokens_per_s, base_p50 = r.p50_ms;
-        std::printf("streams N=%-3d %-9s %9.1f tokens/s aggregate (%4.2fx N=1), step p50 %7.1f ms p99 %7.1f ms "
-                    "(%4.2fx / %4.2fx solo p50)%s\n",
+        const double prefill = rwkv::bench::concurrent_prefill(*which, n, seq);
+        std::printf("streams N=%-3d %-9s decode %8.1f tokens/s aggregate (%4.2fx N=1), step p50 %7.1f ms p99 %7.1f ms "
+                    "(%4.2fx / %4.2fx solo p50); prefill T=%d %8.1f tokens/s aggregate%s\n",
                     n, batched ? "batched" : "unbatched", r.tokens_per_s, r.tokens_per_s / base_tps, r.p50_ms, r.p99_ms,
-                    r.p50_ms / base_p50, r.p99_ms / base_p50,
+                    r.p50_ms / base_p50, r.p99_ms / base_p50, seq, prefill,
                     batched ? (", " + std::to_string(r.streams_per_pass).substr(0, 4) + " streams per pass").c_str()
                             : "");
       }
