@@ -169,11 +169,9 @@ static gboolean gst_rwkv_src_query(GstPad* pad, GstObject* parent, GstQuery* que
     GstClockTime min, max;
     gst_query_parse_latency(query, &live, &min, &max);
     if (live) {
-      GstClockTime ours;
-      {
-        std::lock_guard<std::mutex> lock(*self->work);
-        ours = reported_latency(self);
-      }
+      // No `work` lock here: a sink prerolling asks this while the streaming thread holds it
+      // in the push the sink is blocking.
+      const GstClockTime ours = reported_latency(self);
       min += ours;
       if (GST_CLOCK_TIME_IS_VALID(max)) max += ours;
       gst_query_set_latency(query, live, min, max);
@@ -261,6 +259,7 @@ static bool begin_stream(GstRwkv* self) {
   }
   if (!state_path_usable(self, s.state_file)) return false;
   *self->rt = Runtime();
+  self->auto_latency->store(0);
   Runtime& rt = *self->rt;
   gst_segment_init(&rt.segment, GST_FORMAT_TIME);
   rt.last_save_us = g_get_monotonic_time();
@@ -285,9 +284,9 @@ static bool begin_stream(GstRwkv* self) {
   // latency=auto starts from what answering max-tokens would take at the measured step time.
   if (s.stream.mode != Mode::Score) {
     const double step = st.step_seconds();
-    rt.auto_latency = GstClockTime(step * double(s.stream.max_tokens) * 1.25 * 1e9);
+    self->auto_latency->store(GstClockTime(step * double(s.stream.max_tokens) * 1.25 * 1e9));
     GST_DEBUG_OBJECT(self, "one step %.3f ms: latency=auto starts at %" GST_TIME_FORMAT, step * 1e3,
-                     GST_TIME_ARGS(rt.auto_latency));
+                     GST_TIME_ARGS(self->auto_latency->load()));
   }
   return true;
 }
@@ -336,6 +335,7 @@ static void gst_rwkv_finalize(GObject* object) {
   delete self->work;
   delete self->flushing;
   delete self->reconfigured;
+  delete self->auto_latency;
   g_mutex_clear(&self->worker_lock);
   g_cond_clear(&self->worker_cond);
   G_OBJECT_CLASS(gst_rwkv_parent_class)->finalize(object);
@@ -349,6 +349,7 @@ static void gst_rwkv_init(GstRwkv* self) {
   self->work = new std::mutex();
   self->flushing = new std::atomic<bool>(false);
   self->reconfigured = new std::atomic<bool>(false);
+  self->auto_latency = new std::atomic<GstClockTime>(0);
   self->worker = nullptr;
   self->worker_stop = true;  // no thread until READY->PAUSED
   self->trigger_requested = false;

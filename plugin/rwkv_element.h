@@ -64,7 +64,6 @@ struct Runtime {
   gint64 last_save_us = 0;
   bool warned_utf8 = false, warned_labels = false, warned_latency = false, vocab_error = false;
   std::string utf8_carry;        // an unfinished UTF-8 sequence at the end of the last buffer
-  GstClockTime auto_latency = 0; // latency=auto: what is reported (measured)
 };
 
 }  // namespace gstrwkv::elem
@@ -80,6 +79,9 @@ struct _GstRwkv {
   std::mutex* work;    // one of chain / event / action / worker at a time
   std::atomic<bool>* flushing;
   std::atomic<bool>* reconfigured;  // mode or labels changed: warnings about them re-armed
+  // latency=auto: what the LATENCY query reports (measured). Atomic: the query comes from
+  // another thread while the streaming thread holds `work` in a push a sink is blocking.
+  std::atomic<GstClockTime>* auto_latency;
   // The element's own thread: runs requested triggers (the action signal) and the silence
   // trigger's deadline; it sleeps until one of those is due, without polling.
   GThread* worker;
@@ -107,7 +109,7 @@ bool handle_gap(GstRwkv* self, GstEvent* event);
 // The newest `limit` bytes of s, not starting inside a UTF-8 sequence.
 std::string_view newest(std::string_view s, size_t limit);
 
-// ---- rwkv_output.cpp
+// ---- rwkv_output.cpp (reported_latency takes no lock but the object lock)
 // Running time now, by the pipeline clock (for input that carries no timestamps).
 GstClockTime arrival_running_time(GstRwkv* self);
 // Position in the output segment for a running time.

@@ -81,7 +81,7 @@ GstClockTime reported_latency(GstRwkv* self) {
   GST_OBJECT_LOCK(self);
   const GstClockTime fixed = self->settings->latency;
   GST_OBJECT_UNLOCK(self);
-  return fixed != kAutoLatency ? fixed : self->rt->auto_latency;
+  return fixed != kAutoLatency ? fixed : self->auto_latency->load();
 }
 
 void account_latency(GstRwkv* self, GstClockTime took) {
@@ -90,10 +90,10 @@ void account_latency(GstRwkv* self, GstClockTime took) {
   const GstClockTime fixed = self->settings->latency;
   GST_OBJECT_UNLOCK(self);
   if (fixed == kAutoLatency) {
-    if (took <= rt.auto_latency) return;
-    rt.auto_latency = took + took / 4;
+    if (took <= self->auto_latency->load()) return;
+    self->auto_latency->store(took + took / 4);
     GST_INFO_OBJECT(self, "answering took %" GST_TIME_FORMAT ": latency now %" GST_TIME_FORMAT, GST_TIME_ARGS(took),
-                    GST_TIME_ARGS(rt.auto_latency));
+                    GST_TIME_ARGS(self->auto_latency->load()));
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   } else if (took > fixed && !rt.warned_latency) {
     rt.warned_latency = true;

@@ -440,6 +440,73 @@ void bounded_text() {
             b.empty() ? "" : b[0].c_str());
 }
 
+// Sixteen live transcripts at speech rate (a word every quarter second, a sentence every
+// second) through sixteen elements on one model, which the engine batches: every buffer
+// reaches its synchronised sink in time (none late, none dropped), half the branches
+// answering at each sentence. The pipeline's own clock, as a live application runs it.
+void live_streams() {
+  constexpr int kStreams = 16, kWords = 16;
+  std::string desc;
+  for (int i = 0; i < kStreams; i++)
+    desc += "appsrc name=src" + std::to_string(i) +
+            " is-live=true do-timestamp=true format=time caps=text/x-raw,format=utf8 ! rwkv name=r" +
+            std::to_string(i) + " model=\"" + g_model + "\" " +
+            (i % 2 ? "mode=continue trigger=sentence max-tokens=4 temperature=0" : "mode=score") +
+            " ! fakesink name=sink" + std::to_string(i) + " sync=true qos=true max-lateness=50000000 ";
+  GError* err = nullptr;
+  GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
+  CHECK_MSG(pipeline && !err, "pipeline: %s", err ? err->message : "");
+  if (!pipeline) return;
+  GstBus* bus = gst_element_get_bus(pipeline);
+  CHECK(gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  std::vector<GstElement*> srcs;
+  for (int i = 0; i < kStreams; i++)
+    srcs.push_back(gst_bin_get_by_name(GST_BIN(pipeline), ("src" + std::to_string(i)).c_str()));
+  const char* words[] = {"And ", "the ", "light ", "shone. "};
+  for (int w = 0; w < kWords; w++) {
+    for (GstElement* src : srcs) {
+      const char* word = words[w % 4];
+      GstFlowReturn ret;
+      g_signal_emit_by_name(src, "push-buffer", gst_buffer_new_memdup(word, std::strlen(word)), &ret);
+    }
+    g_usleep(250000);
+  }
+  for (GstElement* src : srcs) {
+    GstFlowReturn ret;
+    g_signal_emit_by_name(src, "end-of-stream", &ret);
+    gst_object_unref(src);
+  }
+  GstMessage* end = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  CHECK_MSG(end && GST_MESSAGE_TYPE(end) == GST_MESSAGE_EOS, "the live pipeline did not end cleanly");
+  if (end) gst_message_unref(end);
+  guint64 rendered = 0, dropped = 0;
+  for (int i = 0; i < kStreams; i++) {
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), ("sink" + std::to_string(i)).c_str());
+    GstStructure* stats = nullptr;
+    g_object_get(sink, "stats", &stats, nullptr);
+    guint64 r = 0, d = 0;
+    gst_structure_get_uint64(stats, "rendered", &r);
+    gst_structure_get_uint64(stats, "dropped", &d);
+    rendered += r;
+    dropped += d;
+    CHECK_MSG(r > 0 && d == 0, "stream %d: %llu buffers rendered, %llu late", i, static_cast<unsigned long long>(r),
+              static_cast<unsigned long long>(d));
+    gst_structure_free(stats);
+    gst_object_unref(sink);
+  }
+  int qos = 0;
+  while (GstMessage* m = gst_bus_pop(bus)) {
+    qos += GST_MESSAGE_TYPE(m) == GST_MESSAGE_QOS;
+    gst_message_unref(m);
+  }
+  std::printf("%d live streams: %llu buffers rendered on time, %llu late, %d QoS messages\n", kStreams,
+              static_cast<unsigned long long>(rendered), static_cast<unsigned long long>(dropped), qos);
+  CHECK(qos == 0);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(bus);
+  gst_object_unref(pipeline);
+}
+
 // Polish: engine notices go to the debug log, not stderr; errors name the file at fault.
 void quiet_and_clear_errors(const std::string& dir) {
   // Standard error stays empty while an element with device=auto starts and runs.
@@ -611,7 +678,7 @@ int main(int argc, char** argv) {
   const std::string dir = testing::temp_dir("app");
   system_plugins(dir);
   gst_init(&argc, &argv);
-  const std::map<std::string, std::function<void()>> cases = {
+  const std::vector<testing::Case> cases = {
       {"trigger-before-text", trigger_before_text},
       {"mode-caps", mode_caps},
       {"classify-without-labels", classify_without_labels},
@@ -627,13 +694,9 @@ int main(int argc, char** argv) {
       {"quiet-and-clear-errors", [&] { quiet_and_clear_errors(dir); }},
       {"debug-meta-latency", debug_meta_latency},
       {"idle-threads", idle_threads},
+      {"live-streams", live_streams},
   };
-  if (argc < 2 || !cases.count(argv[1])) {
-    std::fprintf(stderr, "usage: test_rwkv_app CASE\n");
-    for (const auto& [name, fn] : cases) std::fprintf(stderr, "  %s\n", name.c_str());
-    return 2;
-  }
-  cases.at(argv[1])();
+  const int rc = testing::run_cases(argc, argv, cases, true);
   std::system(("rm -rf '" + dir + "'").c_str());
-  return testing::finish();
+  return rc;
 }

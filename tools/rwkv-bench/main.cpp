@@ -3,6 +3,7 @@
 // On the CPU: the achieved weight traffic (GB/s) and arithmetic rate (GFLOP/s). On a GPU
 // (--device cuda): decode at B = 1 as a fraction of the memory bandwidth, prefill of T tokens
 // as a fraction of the dense fp16 rate, and aggregate decode over batches of streams.
+// --model FILE times a checkpoint instead of a random shape.
 // --streams N,...: N concurrent sessions on one model (one thread each), with the engine's
 // batching and without it in the same run: aggregate decode and prefill, step p50/p99.
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "memory_bandwidth.h"
 #include "random_model.h"
 #include "rwkv/error.h"
+#include "rwkv/formats.h"
 #include "rwkv/model.h"
 #include "device_backend.h"
 
@@ -133,7 +135,7 @@ double batch_rate(const rwkv::Model& m, int B, int steps, Rng& rng) {
 }
 
 int run(const std::vector<std::string>& argv) {
-  rwkv::cli::Args a(argv, {"shape", "dtype", "threads", "tokens", "seq", "device", "batches", "streams"});
+  rwkv::cli::Args a(argv, {"shape", "model", "dtype", "threads", "tokens", "seq", "device", "batches", "streams"});
   const std::string device = a.get("device", "cpu");
   const bool gpu = device != "cpu";
   const rwkv::bench::Shape shape = rwkv::bench::shape_by_name(a.get("shape", "rwkv4-169m"));
@@ -148,7 +150,11 @@ int run(const std::vector<std::string>& argv) {
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
 
   auto t0 = Clock::now();
-  rwkv::TensorMap tensors = rwkv::bench::random_model(shape, dtype);
+  // A checkpoint file (timed as it is, e.g. beside another engine on the same file), or a
+  // random model of a real shape.
+  const std::string file = a.get("model", "");
+  auto make_tensors = [&] { return file.empty() ? rwkv::bench::random_model(shape, dtype) : rwkv::load_checkpoint(file); };
+  rwkv::TensorMap tensors = make_tensors();
   const double build_s = seconds_since(t0);
   t0 = Clock::now();
   auto model = rwkv::Model::from_tensors(std::move(tensors), opts);
@@ -174,7 +180,8 @@ int run(const std::vector<std::string>& argv) {
                 g.flops_source.c_str());
   }
   std::printf("model: %s (C %d, L %d, V %d), weights %s, %.1f MB read per token, built in %.1f s, loaded in %.1f s\n",
-              shape.name.c_str(), info.n_embd, info.n_layer, info.n_vocab, dtype_name.c_str(), wbytes / 1e6, build_s,
+              file.empty() ? shape.name.c_str() : file.c_str(), info.n_embd, info.n_layer, info.n_vocab,
+              file.empty() ? dtype_name.c_str() : info.weight_dtype.c_str(), wbytes / 1e6, build_s,
               load_s);
 
   if (m.device() == "cpu") {
@@ -204,7 +211,7 @@ int run(const std::vector<std::string>& argv) {
     // The same model without batching, for the comparison in the same run.
     rwkv::LoadOptions solo_opts = opts;
     solo_opts.batch_streams = false;
-    auto unbatched = rwkv::Model::from_tensors(rwkv::bench::random_model(shape, dtype), solo_opts);
+    auto unbatched = rwkv::Model::from_tensors(make_tensors(), solo_opts);
     double base_tps = 0, base_p50 = 0;
     for (int n : streams) {
       for (const rwkv::Model* which : {&m, static_cast<const rwkv::Model*>(unbatched.get())}) {
