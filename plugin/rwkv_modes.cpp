@@ -8,7 +8,7 @@
 
 namespace gstrwkv::elem {
 
-bool is_blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
+static bool is_blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
 
 // Why the pending text cannot be answered now, or null when it can.
 static const char* nothing_to_answer(GstRwkv* self, const Settings& s) {

@@ -2,8 +2,6 @@
 // lock) and one snapshot of them per buffer or trigger.
 #include "rwkv_element.h"
 
-#include <glib/gstdio.h>
-
 namespace gstrwkv::elem {
 
 namespace {
