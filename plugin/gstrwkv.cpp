@@ -26,7 +26,7 @@
  *   the stream started (a preamble is not counted).
  * - `rwkv-state-saved` / `rwkv-state-restored`: `path`, `tokens`, `bytes` (the input position).
  * - `progress` messages while the model loads; a `latency` message when `latency` changes or,
- *   with `latency=auto`, when a generation took longer than the latency reported.
+ *   with `latency=auto`, when reading or answering took longer than the latency reported.
  *
  * ## Behaviour an application relies on
  * - NULL→READY loads the model (shared by every element naming the same file and device) and
@@ -281,13 +281,14 @@ static bool begin_stream(GstRwkv* self) {
     }
     post_state_message(self, "rwkv-state-restored", s.state_file);
   }
-  // latency=auto starts from what answering max-tokens would take at the measured step time.
-  if (s.stream.mode != Mode::Score) {
-    const double step = st.step_seconds();
-    self->auto_latency->store(GstClockTime(step * double(s.stream.max_tokens) * 1.25 * 1e9));
-    GST_DEBUG_OBJECT(self, "one step %.3f ms: latency=auto starts at %" GST_TIME_FORMAT, step * 1e3,
-                     GST_TIME_ARGS(self->auto_latency->load()));
-  }
+  // latency=auto starts from what answering max-tokens (reading a buffer of kBufferTokens in
+  // score mode) would take at the measured step time; it rises when output takes longer.
+  constexpr int kBufferTokens = 32;
+  const double step = st.step_seconds();
+  const int tokens = s.stream.mode == Mode::Score ? kBufferTokens : s.stream.max_tokens;
+  self->auto_latency->store(GstClockTime(step * double(tokens) * 1.25 * 1e9));
+  GST_DEBUG_OBJECT(self, "one step %.3f ms: latency=auto starts at %" GST_TIME_FORMAT, step * 1e3,
+                   GST_TIME_ARGS(self->auto_latency->load()));
   return true;
 }
 

@@ -129,7 +129,9 @@ void account_latency(GstRwkv* self, GstClockTime took);
 // ---- rwkv_modes.cpp
 // Answers the pending text per the mode and pushes the answer (or a GAP when there is
 // nothing to answer). Caller holds `work`.
-GstFlowReturn run_trigger(GstRwkv* self, const Settings& s, const char* why);
+// `spent`: time this input already took before the answer (reading it), counted with the
+// answer's toward the latency.
+GstFlowReturn run_trigger(GstRwkv* self, const Settings& s, const char* why, GstClockTime spent = 0);
 GstFlowReturn post_score(GstRwkv* self, GstBuffer* buf, const gstrwkv::Score& score, GstClockTime end,
                                 Mode mode);
 

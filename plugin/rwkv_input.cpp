@@ -64,6 +64,7 @@ static std::string separator_for(const Settings& s, bool timed_buffer) {
 GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
   Runtime& rt = *self->rt;
   if (self->flushing->load()) return GST_FLOW_FLUSHING;
+  const gint64 started_us = g_get_monotonic_time();
   const Settings s = settings_snapshot(self);  // one snapshot per buffer
 
   // Time span of this buffer, in running time.
@@ -142,7 +143,12 @@ GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
   if (score.aborted) return GST_FLOW_FLUSHING;
   maybe_save_periodically(self, s);
 
-  if (s.stream.mode == Mode::Score) return post_score(self, buf, score, end, s.stream.mode);
+  // What reading this buffer took counts toward the latency (the output waits for it).
+  const GstClockTime reading = GstClockTime((g_get_monotonic_time() - started_us) * gint64(GST_USECOND));
+  if (s.stream.mode == Mode::Score) {
+    account_latency(self, reading);
+    return post_score(self, buf, score, end, s.stream.mode);
+  }
 
   if (rt.format != INPUT_TOKENS) {
     append_pending(rt, text, s.max_text_bytes);
@@ -154,7 +160,7 @@ GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
   }
   if (!GST_CLOCK_TIME_IS_VALID(rt.pending_start)) rt.pending_start = start;
   rt.pending_end = end;
-  if (trigger_due(self, s)) return run_trigger(self, s, "input");
+  if (trigger_due(self, s)) return run_trigger(self, s, "input", reading);
   push_gap(self, s.stream.mode, start, end);
   return GST_FLOW_OK;
 }

@@ -42,7 +42,7 @@ static void post_classify(GstRwkv* self, const gstrwkv::Answer& a, GstClockTime 
   post_structure(self, st);
 }
 
-GstFlowReturn run_trigger(GstRwkv* self, const Settings& s, const char* why) {
+GstFlowReturn run_trigger(GstRwkv* self, const Settings& s, const char* why, GstClockTime spent) {
   Runtime& rt = *self->rt;
   if (s.stream.mode == Mode::Score) return GST_FLOW_OK;
   if (self->reconfigured->exchange(false)) rt.warned_labels = false;
@@ -72,7 +72,7 @@ GstFlowReturn run_trigger(GstRwkv* self, const Settings& s, const char* why) {
   GST_DEBUG_OBJECT(self, "answered in %" GST_TIME_FORMAT "%s: %zu bytes", GST_TIME_ARGS(took),
                    a.aborted ? " (aborted by a flush)" : "", a.text.size());
   if (a.aborted) return GST_FLOW_FLUSHING;
-  account_latency(self, took);
+  account_latency(self, spent + took);
   rt.pending.clear();
   rt.pending_start = rt.pending_end = GST_CLOCK_TIME_NONE;
   rt.last_trigger = end;

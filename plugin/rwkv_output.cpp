@@ -92,12 +92,12 @@ void account_latency(GstRwkv* self, GstClockTime took) {
   if (fixed == kAutoLatency) {
     if (took <= self->auto_latency->load()) return;
     self->auto_latency->store(took + took / 4);
-    GST_INFO_OBJECT(self, "answering took %" GST_TIME_FORMAT ": latency now %" GST_TIME_FORMAT, GST_TIME_ARGS(took),
+    GST_INFO_OBJECT(self, "output took %" GST_TIME_FORMAT ": latency now %" GST_TIME_FORMAT, GST_TIME_ARGS(took),
                     GST_TIME_ARGS(self->auto_latency->load()));
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
   } else if (took > fixed && !rt.warned_latency) {
     rt.warned_latency = true;
-    GST_ELEMENT_WARNING(self, CORE, CLOCK, ("Answering took longer than the latency property allows"),
+    GST_ELEMENT_WARNING(self, CORE, CLOCK, ("Reading or answering took longer than the latency property allows"),
                         ("%" GST_TIME_FORMAT " > latency %" GST_TIME_FORMAT "; raise latency (or leave it on auto) or "
                          "lower max-tokens", GST_TIME_ARGS(took), GST_TIME_ARGS(fixed)));
   }

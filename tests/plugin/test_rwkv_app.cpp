@@ -463,7 +463,17 @@ void live_streams() {
   for (int i = 0; i < kStreams; i++)
     srcs.push_back(gst_bin_get_by_name(GST_BIN(pipeline), ("src" + std::to_string(i)).c_str()));
   const char* words[] = {"And ", "the ", "light ", "shone. "};
+  int qos = 0;
+  // As gst-launch does: a LATENCY message (an element's latency rose) is applied.
+  auto drain_bus = [&] {
+    while (GstMessage* m = gst_bus_pop(bus)) {
+      if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_LATENCY) gst_bin_recalculate_latency(GST_BIN(pipeline));
+      qos += GST_MESSAGE_TYPE(m) == GST_MESSAGE_QOS;
+      gst_message_unref(m);
+    }
+  };
   for (int w = 0; w < kWords; w++) {
+    drain_bus();
     for (GstElement* src : srcs) {
       const char* word = words[w % 4];
       GstFlowReturn ret;
@@ -476,7 +486,19 @@ void live_streams() {
     g_signal_emit_by_name(src, "end-of-stream", &ret);
     gst_object_unref(src);
   }
-  GstMessage* end = gst_bus_timed_pop_filtered(bus, 30 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage* end = nullptr;
+  for (int waited = 0; !end && waited < 3000; waited++) {  // up to 30 s
+    while (GstMessage* m = gst_bus_pop(bus)) {
+      if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS || GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) {
+        end = m;
+        break;
+      }
+      if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_LATENCY) gst_bin_recalculate_latency(GST_BIN(pipeline));
+      qos += GST_MESSAGE_TYPE(m) == GST_MESSAGE_QOS;
+      gst_message_unref(m);
+    }
+    if (!end) g_usleep(10000);
+  }
   CHECK_MSG(end && GST_MESSAGE_TYPE(end) == GST_MESSAGE_EOS, "the live pipeline did not end cleanly");
   if (end) gst_message_unref(end);
   guint64 rendered = 0, dropped = 0;
@@ -494,11 +516,7 @@ void live_streams() {
     gst_structure_free(stats);
     gst_object_unref(sink);
   }
-  int qos = 0;
-  while (GstMessage* m = gst_bus_pop(bus)) {
-    qos += GST_MESSAGE_TYPE(m) == GST_MESSAGE_QOS;
-    gst_message_unref(m);
-  }
+  drain_bus();
   std::printf("%d live streams: %llu buffers rendered on time, %llu late, %d QoS messages\n", kStreams,
               static_cast<unsigned long long>(rendered), static_cast<unsigned long long>(dropped), qos);
   CHECK(qos == 0);
