@@ -28,7 +28,12 @@ void Scheduler::eval(State& state, std::span<const uint32_t> tokens, float* logi
       changed_.wait_for(lk, wait_, [&] { return pending_.size() >= last_pass_; });
     const std::vector<Request*> work = pending_;
     lk.unlock();
-    run_pass(work);
+    try {
+      run_pass(work);
+    } catch (...) {  // outside the runner (e.g. memory for the pass): every request fails
+      for (Request* q : work)
+        if (q->done < q->tokens.size()) q->error = std::current_exception(), q->done = q->tokens.size();
+    }
     lk.lock();
     // Published under the lock: a caller reads `finished` only under it, and returns (its
     // request gone) only after this; the pass wrote `done` and `error` before.
