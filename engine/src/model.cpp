@@ -108,9 +108,7 @@ void Model::eval(State& state, std::span<const uint32_t> tokens, float* logits, 
   if (!scheduler_) return runner_->eval(state, tokens, logits, which);
   // Checked here, so that a bad call fails alone and not the pass it would have joined.
   check_state_fits(state, info_);
-  for (uint32_t tok : tokens)
-    if (tok >= uint32_t(info_.n_vocab))
-      throw Error("token id " + std::to_string(tok) + " is out of range (n_vocab " + std::to_string(info_.n_vocab) + ")");
+  check_tokens_fit(tokens, info_);
   if (tokens.empty()) return;
   scheduler_->eval(state, tokens, logits, which);
 }

@@ -40,6 +40,12 @@ void check_state_fits(const State& s, const ModelInfo& info) {
                 std::to_string(s.n_layer()) + " layers, n_embd " + std::to_string(s.n_embd()) + ")");
 }
 
+void check_tokens_fit(std::span<const uint32_t> tokens, const ModelInfo& info) {
+  for (uint32_t tok : tokens)
+    if (tok >= uint32_t(info.n_vocab))
+      throw Error("token id " + std::to_string(tok) + " is out of range (n_vocab " + std::to_string(info.n_vocab) + ")");
+}
+
 void Runner::eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) {
   if (states.empty()) return;
   const size_t T = tokens.size() / states.size(), V = size_t(info_.n_vocab);

@@ -42,5 +42,7 @@ std::unique_ptr<Runner> make_cpu_runner(const ModelInfo& info, TensorMap& tensor
 
 // The one check that a State fits a model (architecture, layers, width, size).
 void check_state_fits(const State& s, const ModelInfo& info);
+// The one check that token ids are in the model's vocabulary.
+void check_tokens_fit(std::span<const uint32_t> tokens, const ModelInfo& info);
 
 }  // namespace rwkv

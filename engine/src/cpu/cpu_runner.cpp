@@ -35,10 +35,7 @@ void CpuRunner::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, 
 
 void CpuRunner::run(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits, Logits which) {
   for (const State* s : states) check_state_fits(*s, info_);
-  for (uint32_t tok : tokens)
-    if (tok >= uint32_t(info_.n_vocab))
-      throw Error("token id " + std::to_string(tok) + " is out of range (n_vocab " +
-                  std::to_string(info_.n_vocab) + ")");
+  check_tokens_fit(tokens, info_);
   const size_t B = states.size();
   if (B == 0 || tokens.empty()) return;
   const size_t T = tokens.size() / B, C = size_t(info_.n_embd), V = size_t(info_.n_vocab);

@@ -179,13 +179,6 @@ void CudaRunner::get_state(const float* slot, State& s) {
   check(cudaStreamSynchronize(stream_), dev_, "copying a state out of a batch");
 }
 
-void CudaRunner::check_tokens(std::span<const uint32_t> tokens) const {
-  for (uint32_t tok : tokens)
-    if (tok >= uint32_t(info_.n_vocab))
-      throw Error("token id " + std::to_string(tok) + " is out of range (n_vocab " + std::to_string(info_.n_vocab) +
-                  ")");
-}
-
 namespace {
 
 // Streams per pass for T tokens each: as many as kRows rows hold, at most kMaxStreams.
@@ -199,7 +192,7 @@ size_t group_size(size_t T) {
 void CudaRunner::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) {
   State* one = &state;
   check_states({&one, 1});
-  check_tokens(tokens);
+  check_tokens_fit(tokens, info_);
   if (tokens.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);
   DeviceGuard guard(dev_.index);
@@ -209,7 +202,7 @@ void CudaRunner::eval(State& state, std::span<const uint32_t> tokens, float* log
 void CudaRunner::eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) {
   if (states.empty()) return;
   check_states(states);
-  check_tokens(tokens);
+  check_tokens_fit(tokens, info_);
   if (tokens.empty()) return;
   const size_t T = tokens.size() / states.size(), V = size_t(info_.n_vocab), group = group_size(T);
   std::lock_guard<std::mutex> lock(mu_);
@@ -231,7 +224,7 @@ void CudaRunner::eval_batch(StateBatch& any, std::span<const uint32_t> tokens, f
   if (!b || b->owner() != this) throw Error("the state batch belongs to another model");
   CudaStateBatch& batch = *b;
   const size_t n = slots.empty() ? batch.size() : slots.size();
-  check_tokens(tokens);
+  check_tokens_fit(tokens, info_);
   if (n == 0 || tokens.empty()) return;
   const size_t T = tokens.size() / n, V = size_t(info_.n_vocab), group = group_size(T);
   auto slot = [&](size_t i) { return slots.empty() ? i : slots[i]; };

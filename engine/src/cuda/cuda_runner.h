@@ -101,7 +101,6 @@ class CudaRunner : public Runner {
   bool run(const Pass& p, std::span<const uint32_t> tokens, float* logits, Logits which);
   void run_states(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits, Logits which);
   void check_states(std::span<State* const> states) const;
-  void check_tokens(std::span<const uint32_t> tokens) const;
   void reserve(int B, bool work, bool staging);
   void states_in(const Pass& p);
   void states_out(const Pass& p);
