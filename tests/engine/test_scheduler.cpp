@@ -123,14 +123,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string path;
-  if (std::string(argv[1]) == "stress") {
-    const char* b = std::getenv("RWKV_BUNDLED_MODEL");
-    return b ? stress(b) : 77;
-  }
+  const std::string bundled = testing::bundled_model();
+  if (std::string(argv[1]) == "stress") return bundled.empty() ? 77 : stress(bundled);
   if (std::string(argv[1]) == "bundled") {
-    const char* b = std::getenv("RWKV_BUNDLED_MODEL");
-    if (!b) return 77;
-    path = b;
+    if (bundled.empty()) return 77;
+    path = bundled;
   } else {
     path = testing::require_testdata() + "/rwkvcpp/" + argv[1];
   }

@@ -128,6 +128,19 @@ inline std::string require_testdata() {
   return d;
 }
 
+// The bundled model (RWKV_BUNDLED_MODEL, set by meson); empty when unset.
+inline std::string bundled_model() {
+  const char* b = std::getenv("RWKV_BUNDLED_MODEL");
+  return b ? b : "";
+}
+
+// A byte-level model to test with: rwkv.cpp's tiny RWKV-4 when ../shared is there, else the
+// bundled model; empty when neither.
+inline std::string byte_model() {
+  const std::string d = testdata();
+  return d.empty() ? bundled_model() : d + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin";
+}
+
 inline std::vector<float> read_floats(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::vector<char> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

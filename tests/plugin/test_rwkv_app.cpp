@@ -687,8 +687,8 @@ void system_plugins(const std::string& dir) {
 
 int main(int argc, char** argv) {
   setvbuf(stdout, nullptr, _IOLBF, 0);
-  const char* model = std::getenv("RWKV_BUNDLED_MODEL");
-  if (!model || !g_file_test(model, G_FILE_TEST_EXISTS)) {
+  const std::string model = testing::bundled_model();
+  if (model.empty() || !g_file_test(model.c_str(), G_FILE_TEST_EXISTS)) {
     std::printf("SKIP: the bundled model (RWKV_BUNDLED_MODEL) is absent\n");
     return 77;
   }

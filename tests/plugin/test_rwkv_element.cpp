@@ -474,13 +474,8 @@ void test_huge_buffer() {
 
 int main(int argc, char** argv) {
   // The tiny rwkv.cpp models when ../shared is there, else the bundled model (both byte-level).
-  const std::string data = testing::testdata();
-  if (!data.empty()) {
-    g_model = data + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin";
-    g_model_other = data + "/rwkvcpp/tiny-rwkv-4v0-660K-FP16.bin";
-  } else if (const char* bundled = std::getenv("RWKV_BUNDLED_MODEL")) {
-    g_model = bundled;
-  }
+  g_model = testing::byte_model();
+  if (!testing::testdata().empty()) g_model_other = testing::testdata() + "/rwkvcpp/tiny-rwkv-4v0-660K-FP16.bin";
   setvbuf(stdout, nullptr, _IOLBF, 0);
   gst_init(&argc, &argv);
   const std::string dir = testing::temp_dir("plugin");

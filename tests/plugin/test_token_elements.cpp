@@ -332,13 +332,11 @@ int main(int argc, char** argv) {
   // The World and NeoX vocabularies come from ../shared; the bytes cases and the model run
   // without it (on the bundled model).
   const std::string data = testing::testdata();
+  g_model = testing::byte_model();
   if (!data.empty()) {
     g_data = data + "/rwkvcpp/";
-    g_model = g_data + "tiny-rwkv-4v0-660K-FP32.bin";
     g_world = g_data + "rwkv_vocab_v20230424.txt";
     g_neox = g_data + "20B_tokenizer.json";
-  } else if (const char* bundled = std::getenv("RWKV_BUNDLED_MODEL")) {
-    g_model = bundled;
   }
   setvbuf(stdout, nullptr, _IOLBF, 0);
   gst_init(&argc, &argv);

@@ -237,9 +237,7 @@ void test_world(const std::string& dir) {
 
 int main(int argc, char** argv) {
   // The tiny rwkv.cpp model when ../shared is there, else the bundled one (both byte-level).
-  const std::string dir = testing::testdata();
-  const char* bundled = std::getenv("RWKV_BUNDLED_MODEL");
-  const std::string path = !dir.empty() ? dir + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin" : bundled ? bundled : "";
+  const std::string dir = testing::testdata(), path = testing::byte_model();
   rwkv::LoadOptions o;
   o.threads = 1;
   std::shared_ptr<rwkv::Model> model;
