@@ -47,7 +47,10 @@ void ThreadPool::parallel_for(int n, const std::function<void(int)>& fn) {
   }
   std::lock_guard<std::mutex> call(call_mutex_);
   {
-    std::lock_guard<std::mutex> lk(m_);
+    std::unique_lock<std::mutex> lk(m_);
+    // A worker woken late for the previous loop (after the caller had run every item) may
+    // still be in run_items reading n_ and fn_: let it leave before they change.
+    done_.wait(lk, [&] { return busy_ == 0; });
     fn_ = &fn;
     n_ = n;
     next_ = 0;
