@@ -27,6 +27,8 @@ std::unique_ptr<Runner> make_runner(const ModelInfo& info, TensorMap& tensors, c
   if (cuda || d == "auto") {
     std::string why;
     DeviceBackend* gpu = cuda_backend(&why);
+    if (gpu && !opts.quantize.empty())
+      log(LogLevel::Warning, "quantize=" + opts.quantize + " applies to the CPU backend; a GPU runs the checkpoint's own weights");
     if (cuda) {
       if (!gpu) throw Error("device '" + d + "' is not available: " + why);
       return gpu->make_runner(info, tensors, d, &device);
@@ -66,6 +68,8 @@ std::shared_ptr<Model> Model::from_tensors(TensorMap tensors, const LoadOptions&
   m->tensors_ = std::move(tensors);
   try {
     m->info_ = detect_model(m->tensors_, opts);
+    if (!opts.quantize.empty() && !dtype_is_quantized(dtype_from_name(opts.quantize)))
+      throw Error("quantize: '" + opts.quantize + "' is not a quantized type (q8_0, q5_1, q5_0, q4_1 or q4_0)");
     m->runner_ = make_runner(m->info_, m->tensors_, opts, m->device_);
     if (opts.batch_streams)
       m->scheduler_ = std::make_unique<Scheduler>(*m->runner_, std::chrono::microseconds(std::max(0, opts.batch_wait_us)));

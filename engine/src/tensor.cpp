@@ -1,10 +1,12 @@
 #include "rwkv/tensor.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 
 #include "kernels/half.h"
+#include "kernels/quant_blocks.h"
 #include "rwkv/error.h"
 
 namespace rwkv {
@@ -21,6 +23,15 @@ const char* dtype_name(DType t) {
     case DType::Q8_0: return "q8_0";
   }
   return "?";
+}
+
+DType dtype_from_name(const std::string& name) {
+  std::string n;
+  for (char c : name) n += char(std::tolower(static_cast<unsigned char>(c)));
+  if (n.size() == 3 && n[0] == 'f') n = "fp" + n.substr(1);
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q5_1, DType::Q5_0, DType::Q4_1, DType::Q4_0})
+    if (n == dtype_name(t)) return t;
+  throw Error("unknown data type '" + name + "' (fp32, fp16, bf16, q8_0, q5_1, q5_0, q4_1 or q4_0)");
 }
 
 size_t dtype_block_size(DType t) {
@@ -66,54 +77,16 @@ std::string Tensor::shape_str() const {
 
 namespace {
 
-inline uint16_t rd16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
+using quant::rd16;
 
 // Dequantizes one 32-value block (layouts as in ggml / rwkv.cpp files).
 void dequant_block(DType t, const uint8_t* b, float* out) {
   switch (t) {
-    case DType::Q4_0: {
-      const float d = half_to_float(rd16(b));
-      for (int j = 0; j < 16; j++) {
-        out[j] = float((b[2 + j] & 0xf) - 8) * d;
-        out[j + 16] = float((b[2 + j] >> 4) - 8) * d;
-      }
-      break;
-    }
-    case DType::Q4_1: {
-      const float d = half_to_float(rd16(b)), m = half_to_float(rd16(b + 2));
-      for (int j = 0; j < 16; j++) {
-        out[j] = float(b[4 + j] & 0xf) * d + m;
-        out[j + 16] = float(b[4 + j] >> 4) * d + m;
-      }
-      break;
-    }
-    case DType::Q5_0:
-    case DType::Q5_1: {
-      const bool has_m = t == DType::Q5_1;
-      const float d = half_to_float(rd16(b));
-      const float m = has_m ? half_to_float(rd16(b + 2)) : 0.0f;
-      const uint8_t* qhp = b + (has_m ? 4 : 2);
-      const uint32_t qh = uint32_t(qhp[0]) | (uint32_t(qhp[1]) << 8) | (uint32_t(qhp[2]) << 16) |
-                          (uint32_t(qhp[3]) << 24);
-      const uint8_t* qs = qhp + 4;
-      for (int j = 0; j < 16; j++) {
-        const int lo = (qs[j] & 0xf) | (((qh >> j) << 4) & 0x10);
-        const int hi = (qs[j] >> 4) | ((qh >> (j + 12)) & 0x10);
-        if (has_m) {
-          out[j] = float(lo) * d + m;
-          out[j + 16] = float(hi) * d + m;
-        } else {
-          out[j] = float(lo - 16) * d;
-          out[j + 16] = float(hi - 16) * d;
-        }
-      }
-      break;
-    }
-    case DType::Q8_0: {
-      const float d = half_to_float(rd16(b));
-      for (int j = 0; j < 32; j++) out[j] = float(int8_t(b[2 + j])) * d;
-      break;
-    }
+    case DType::Q4_0: return quant::decode_block(cpu::WeightType::Q4_0, b, out);
+    case DType::Q4_1: return quant::decode_block(cpu::WeightType::Q4_1, b, out);
+    case DType::Q5_0: return quant::decode_block(cpu::WeightType::Q5_0, b, out);
+    case DType::Q5_1: return quant::decode_block(cpu::WeightType::Q5_1, b, out);
+    case DType::Q8_0: return quant::decode_block(cpu::WeightType::Q8_0, b, out);
     default: break;
   }
 }

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "kernels/half.h"
+#include "kernels/quant_blocks.h"
 #include "matmul_kernels.h"
 #include "matmul_tiles.h"
 
@@ -43,12 +44,27 @@ struct GenericOps {
 
 float id(float f) { return f; }
 
+// Quantized blocks decoded by the scalar definition itself.
+template <WeightType T>
+struct GenericQOps : GenericOps<float, id> {
+  static constexpr size_t kBlockBytes = weight_block_bytes(T);
+  static void dequant(const uint8_t* b, vec* v) {
+    float f[32];
+    quant::decode_block(T, b, f);
+    for (int g = 0; g < 4; g++)
+      for (int i = 0; i < 8; i++) v[g].v[i] = f[8 * g + i];
+  }
+};
+
 }  // namespace
 
 namespace detail {
 const MatmulKernels kGeneric = {"generic",
                                 {rows<GenericOps<float, id>>, rows<GenericOps<uint16_t, half_to_float>>,
-                                 rows<GenericOps<uint16_t, bf16_to_float>>}};
+                                 rows<GenericOps<uint16_t, bf16_to_float>>,
+                                 qrows<GenericQOps<WeightType::Q8_0>>, qrows<GenericQOps<WeightType::Q4_0>>,
+                                 qrows<GenericQOps<WeightType::Q4_1>>, qrows<GenericQOps<WeightType::Q5_0>>,
+                                 qrows<GenericQOps<WeightType::Q5_1>>}};
 }  // namespace detail
 
 }  // namespace rwkv::cpu

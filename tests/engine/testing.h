@@ -168,6 +168,12 @@ inline std::string temp_dir(const char* name) {
   return d;
 }
 
+inline float max_abs(const std::vector<float>& a) {
+  float m = 0;
+  for (float v : a) m = std::max(m, std::fabs(v));
+  return m;
+}
+
 inline float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   float m = a.size() == b.size() ? 0.0f : INFINITY;
   for (size_t i = 0; i < a.size() && i < b.size(); i++) m = std::max(m, std::fabs(a[i] - b[i]));

@@ -45,6 +45,14 @@ std::string Args::require(const std::string& name) const {
   return it->second;
 }
 
+LoadOptions Args::load_options() const {
+  LoadOptions opts;
+  opts.threads = int(get_int("threads", 0, 0, 1024));
+  opts.device = get("device", "cpu");
+  opts.quantize = get("quantize");
+  return opts;
+}
+
 std::string Args::model() const {
   if (has("model")) return get("model");
   const std::string d = default_model_path();

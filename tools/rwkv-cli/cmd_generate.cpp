@@ -17,9 +17,8 @@ namespace rwkv::cli {
 
 int cmd_generate(const std::vector<std::string>& argv) {
   Args a(argv, {"model", "tokenizer", "prompt", "max-tokens", "temperature", "top-p", "top-k", "presence-penalty",
-                "frequency-penalty", "seed", "stop", "chunk-bytes", "resume", "save", "threads"});
-  LoadOptions opts;
-  opts.threads = int(a.get_int("threads", 0, 0, 1024));
+                "frequency-penalty", "seed", "stop", "chunk-bytes", "resume", "save", "threads", "quantize"});
+  const LoadOptions opts = a.load_options();
   auto model = Model::load(a.model(), opts);
   auto tok = tokenizer_for_model(*model, a.get("tokenizer", "auto"));
   GenerateParams p;

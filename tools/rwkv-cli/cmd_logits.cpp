@@ -11,13 +11,11 @@
 namespace rwkv::cli {
 
 int cmd_logits(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "tokens", "mode", "device", "threads"});
+  Args a(argv, {"model", "tokens", "mode", "device", "threads", "quantize"});
   const std::string mode = a.get("mode", "sequence");
   if (mode != "step" && mode != "sequence") throw Error("--mode must be step or sequence, got '" + mode + "'");
   const std::vector<uint32_t> tokens = parse_token_list(a.require("tokens"));
-  LoadOptions opts;
-  opts.device = a.get("device", "cpu");
-  opts.threads = int(a.get_int("threads", 0, 0, 1024));
+  const LoadOptions opts = a.load_options();
   auto model = Model::load(a.model(), opts);
   State state = model->new_state();
   std::vector<float> logits(size_t(model->info().n_vocab));

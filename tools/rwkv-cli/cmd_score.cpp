@@ -40,9 +40,8 @@ std::string json_text(const Tokenizer& tok, uint32_t id) {
 }  // namespace
 
 int cmd_score(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "tokenizer", "context", "text", "chunk-bytes", "resume", "save", "threads"});
-  LoadOptions opts;
-  opts.threads = int(a.get_int("threads", 0, 0, 1024));
+  Args a(argv, {"model", "tokenizer", "context", "text", "chunk-bytes", "resume", "save", "threads", "quantize"});
+  const LoadOptions opts = a.load_options();
   auto model = Model::load(a.model(), opts);
   auto tok = tokenizer_for_model(*model, a.get("tokenizer", "auto"));
   const size_t chunk = size_t(a.get_int("chunk-bytes", 0, 0, 1L << 30));

@@ -22,6 +22,17 @@ std::string detect_format(const std::string& path);
 // Detects, loads and canonicalises.
 TensorMap load_checkpoint(const std::string& path);
 
+// Writes `out`, an rwkv.cpp model file (version 101) that rwkv.cpp and this engine both read:
+// `in` (an rwkv.cpp file) with its 2-D fp32/fp16 matrices quantized to `type` (Q8_0, Q5_1,
+// Q5_0, Q4_1 or Q4_0), chosen as rwkv.cpp's own quantizer chooses them: not the embedding,
+// the head (unless with_head) or the low-rank matrices of RWKV-7. Written beside `out` and
+// renamed into place, so a failure (a full disk) leaves no partial file.
+struct QuantizeReport {
+  uint64_t bytes_in = 0, bytes_out = 0;
+  int quantized = 0, kept = 0;  // tensors
+};
+QuantizeReport quantize_rwkvcpp(const std::string& in, const std::string& out, DType type, bool with_head = false);
+
 // Renames foreign names (HF, fla-hub, GGUF) to BlinkDL ones and undoes known transformations.
 void canonicalize(TensorMap& map);
 

@@ -25,6 +25,15 @@ struct LoadOptions {
   // How long a pass waits for the streams of the previous pass to come back (µs); a caller
   // alone on the model never waits.
   int batch_wait_us = 2000;
+  // Matrices of an fp32/fp16/bf16 checkpoint quantized as it loads, to run in less memory and
+  // read fewer bytes per token: "q8_0", "q5_1", "q5_0", "q4_1" or "q4_0"; "" keeps them. As
+  // rwkv.cpp's quantizer does, the embedding, the head and the low-rank matrices stay as they
+  // are; quantize_head includes the head. The CPU backend only (the GPU converts to its type).
+  std::string quantize;
+  bool quantize_head = false;
+  // Quantized checkpoints run quantized (the CPU kernels read the blocks); true converts them
+  // to fp32 at load instead: the reference the quantized kernels are tested against.
+  bool dequantize = false;
 };
 
 // How eval() calls were batched (LoadOptions::batch_streams): `requests` pieces of work

@@ -14,6 +14,9 @@ namespace rwkv {
 enum class DType : uint8_t { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 };
 
 const char* dtype_name(DType t);
+// The DType named "fp32", "f16", "q5_1", "Q8_0", ... (case-insensitive, fpN or fN); throws
+// rwkv::Error listing the names for anything else.
+DType dtype_from_name(const std::string& name);
 // Values per block (1 for plain types) and bytes per block.
 size_t dtype_block_size(DType t);
 size_t dtype_block_bytes(DType t);

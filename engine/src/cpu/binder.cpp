@@ -2,7 +2,28 @@
 
 #include <cstring>
 
+#include "kernels/quant_blocks.h"
+
 namespace rwkv::cpu {
+
+WeightType weight_type(DType t) {
+  switch (t) {
+    case DType::F32: return WeightType::F32;
+    case DType::F16: return WeightType::F16;
+    case DType::BF16: return WeightType::BF16;
+    case DType::Q8_0: return WeightType::Q8_0;
+    case DType::Q4_0: return WeightType::Q4_0;
+    case DType::Q4_1: return WeightType::Q4_1;
+    case DType::Q5_0: return WeightType::Q5_0;
+    case DType::Q5_1: return WeightType::Q5_1;
+  }
+  return WeightType::F32;
+}
+
+Binder::Binder(TensorMap& m, const LoadOptions& opts)
+    : arch::Binder(m), store_(m), quantize_head_(opts.quantize_head), dequantize_(opts.dequantize) {
+  if (!opts.quantize.empty()) quantize_ = weight_type(dtype_from_name(opts.quantize));
+}
 
 float* Binder::keep(const std::vector<float>& values) {
   float* p = reinterpret_cast<float*>(store_.allocate(values.size() * sizeof(float)));
@@ -16,16 +37,35 @@ Matrix Binder::matrix(const std::string& name, int rows, int cols, float scale) 
   mat.rows = rows;
   mat.cols = cols;
   mat.data = t.data;
-  if (scale == 1.0f && t.dtype == DType::F32) return mat;
-  if (scale == 1.0f && t.dtype == DType::F16) return mat.type = WeightType::F16, mat;
-  if (scale == 1.0f && t.dtype == DType::BF16) return mat.type = WeightType::BF16, mat;
-  // Quantized or rescaled: converted once at load, exactly (see README: weight storage).
+  const bool whole_blocks = size_t(cols) % kQuantBlock == 0;
+  if (scale == 1.0f && !dtype_is_quantized(t.dtype)) {
+    if (quantize_ && whole_blocks && (name != "head.weight" || quantize_head_)) return quantized(t, mat, *quantize_);
+    mat.type = weight_type(t.dtype);
+    return mat;
+  }
+  if (scale == 1.0f && whole_blocks && !dequantize_) return mat.type = weight_type(t.dtype), mat;
+  // Rescaled, or quantized where the kernels cannot take the blocks: converted once at load,
+  // exactly (see README: weight storage).
   float* p = reinterpret_cast<float*>(store_.allocate(size_t(t.numel()) * sizeof(float)));
   tensor_to_f32(t, p);
   if (scale != 1.0f)
     for (size_t i = 0; i < size_t(t.numel()); i++) p[i] *= scale;
   mat.type = WeightType::F32;
   mat.data = p;
+  return mat;
+}
+
+Matrix Binder::quantized(const Tensor& t, Matrix mat, WeightType to) {
+  const size_t cols = size_t(mat.cols), row_bytes = weight_row_bytes(to, cols);
+  uint8_t* out = store_.allocate(size_t(mat.rows) * row_bytes);
+  std::vector<float> row(cols);
+  for (size_t r = 0; r < size_t(mat.rows); r++) {
+    tensor_to_f32(t, row.data(), r * cols, cols);
+    for (size_t b = 0; b < cols / kQuantBlock; b++)
+      quant::encode_block(to, row.data() + b * kQuantBlock, out + r * row_bytes + b * weight_block_bytes(to));
+  }
+  mat.type = to;
+  mat.data = out;
   return mat;
 }
 

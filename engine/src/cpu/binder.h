@@ -1,12 +1,16 @@
 // The CPU backend's binder (arch/binder.h): vectors as fp32 host vectors, matrices used in
-// place from the checkpoint's memory (fp32/fp16/bf16), quantized or rescaled ones converted
-// once to fp32 into memory the tensor map owns; a Stack is its matrices side by side.
+// place from the checkpoint's memory (fp32/fp16/bf16, or quantized blocks that the kernels
+// read as they are), quantized at load when LoadOptions::quantize asks, and converted once
+// to fp32 where the kernels cannot take them (a rescale, rows that are not whole blocks,
+// LoadOptions::dequantize); a Stack is its matrices side by side.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "arch/binder.h"
 #include "cpu/linear.h"
+#include "rwkv/model.h"
 
 namespace rwkv::cpu {
 
@@ -16,7 +20,7 @@ class Binder : public arch::Binder {
   using Mat = Matrix;
   using Stack = std::vector<Matrix>;
 
-  explicit Binder(TensorMap& m) : arch::Binder(m), store_(m) {}
+  Binder(TensorMap& m, const LoadOptions& opts);
   Vec vec(const std::string& name, size_t n) const { return host_vec(name, n); }
   Vec vec(std::vector<float> values, const std::string&) const { return values; }
   Mat matrix(const std::string& name, int rows, int cols, float scale = 1.0f);
@@ -26,7 +30,13 @@ class Binder : public arch::Binder {
 
  private:
   float* keep(const std::vector<float>& values);  // a copy the tensor map owns
+  Matrix quantized(const Tensor& t, Matrix mat, WeightType to);
   TensorMap& store_;
+  std::optional<WeightType> quantize_;
+  bool quantize_head_, dequantize_;
 };
+
+// The kernels' type for a checkpoint's dtype.
+WeightType weight_type(DType t);
 
 }  // namespace rwkv::cpu

@@ -11,7 +11,7 @@ namespace cpu {
 
 CpuRunner::CpuRunner(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts)
     : Runner(info), pool_(opts.threads), emb_(&tensors.get("emb.weight")) {
-  Binder b(tensors);
+  Binder b(tensors, opts);
   ends_ = arch::bind_ends(b, info);
 }
 

@@ -1,4 +1,5 @@
-// A weight matrix as the CPU backend sees it ([rows, cols], row-major, fp32/fp16/bf16),
+// A weight matrix as the CPU backend sees it ([rows, cols], row-major, fp32/fp16/bf16 or
+// rows of 32-value quantized blocks),
 // and the threaded product Y[t] = W x[t] for T rows.
 #pragma once
 #include "kernels/cpu/matmul_kernels.h"
@@ -10,7 +11,7 @@ struct Matrix {
   WeightType type = WeightType::F32;
   int rows = 0, cols = 0;
   const void* data = nullptr;
-  size_t bytes() const { return size_t(rows) * cols * (type == WeightType::F32 ? 4 : 2); }
+  size_t bytes() const { return size_t(rows) * weight_row_bytes(type, size_t(cols)); }
 };
 
 // y[t*rows + o] = sum_k W[o][k] x[t*cols + k]

@@ -5,17 +5,18 @@
 #include <cstring>
 
 #include "formats/mapped_file.h"
+#include "formats/rwkvcpp_records.h"
 #include "formats/transform.h"
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 
 namespace rwkv {
 
+namespace rwkvcpp {
+
 namespace {
 
-constexpr uint32_t kMagic = 0x67676d66;  // "fmgg" little-endian
-
-DType rwkvcpp_dtype(int32_t t, ByteReader& r) {
+DType dtype_of(int32_t t, ByteReader& r) {
   switch (t) {
     case 0: return DType::F32;
     case 1: return DType::F16;
@@ -27,6 +28,67 @@ DType rwkvcpp_dtype(int32_t t, ByteReader& r) {
     default: r.fail("unknown tensor data type " + std::to_string(t));
   }
 }
+
+}  // namespace
+
+int32_t type_code(DType t) {
+  switch (t) {
+    case DType::F32: return 0;
+    case DType::F16: return 1;
+    case DType::Q4_0: return 2;
+    case DType::Q4_1: return 3;
+    case DType::Q5_0: return 7;
+    case DType::Q5_1: return 8;
+    case DType::Q8_0: return 9;
+    case DType::BF16: break;
+  }
+  throw Error(std::string("rwkv.cpp files have no ") + dtype_name(t) + " tensors");
+}
+
+Header read(const uint8_t* data, size_t size, const std::string& what,
+            const std::function<void(const Header&)>& on_header, const std::function<void(const Record&)>& each) {
+  ByteReader r(data, size, what);
+  if (r.u32("magic") != kMagic) r.fail("wrong magic (not an rwkv.cpp model file)");
+  Header h;
+  h.version = r.u32("version");
+  if (h.version != 100 && h.version != 101) r.fail("unsupported version " + std::to_string(h.version));
+  h.n_vocab = r.u32("n_vocab");
+  h.n_embd = r.u32("n_embed");
+  h.n_layer = r.u32("n_layer");
+  h.data_type = r.u32("data_type");
+  if (h.n_vocab == 0 || h.n_vocab > (1u << 24) || h.n_embd == 0 || h.n_embd > (1u << 16) || h.n_layer == 0 ||
+      h.n_layer > 4096)
+    r.fail("absurd header: n_vocab " + std::to_string(h.n_vocab) + ", n_embed " + std::to_string(h.n_embd) +
+           ", n_layer " + std::to_string(h.n_layer));
+  on_header(h);
+  while (!r.at_end()) {
+    const int32_t dims = r.i32("dim_count"), key_len = r.i32("key_len");
+    Record rec;
+    rec.type = r.i32("data_type");
+    if (dims < 1 || dims > 3) r.fail("tensor with " + std::to_string(dims) + " dimensions");
+    if (key_len <= 0 || key_len > 1024) r.fail("tensor name length " + std::to_string(key_len));
+    rec.dtype = dtype_of(rec.type, r);
+    if (dtype_is_quantized(rec.dtype) && h.version < 101)
+      r.fail("quantized tensors need file version 101, this file is version 100");
+    rec.ne.resize(static_cast<size_t>(dims));
+    uint64_t n = 1;
+    for (auto& d : rec.ne) {
+      d = r.i32("shape");
+      if (d <= 0 || d > (1 << 28)) r.fail("absurd tensor dimension " + std::to_string(d));
+      n *= uint64_t(d);
+      if (n > (uint64_t(1) << 40)) r.fail("absurd tensor size");
+    }
+    rec.name.assign(reinterpret_cast<const char*>(r.take(size_t(key_len), "tensor name")), size_t(key_len));
+    rec.nbytes = dtype_bytes(rec.dtype, n);
+    rec.data = r.take(rec.nbytes, ("data of tensor '" + rec.name + "'").c_str());
+    each(rec);
+  }
+  return h;
+}
+
+}  // namespace rwkvcpp
+
+namespace {
 
 // Gives a tensor the converter squeezed its BlinkDL shape back (the values are unchanged).
 void reshape(TensorMap& m, const std::string& name, std::vector<int64_t> shape) {
@@ -81,49 +143,26 @@ void undo_converter(TensorMap& m, int64_t C) {
 
 TensorMap load_rwkvcpp(const std::string& path) {
   auto file = MappedFile::open(path);
-  ByteReader r(file->data(), file->size(), "rwkv.cpp file '" + path + "'");
-  if (r.u32("magic") != kMagic) r.fail("wrong magic (not an rwkv.cpp model file)");
-  const uint32_t version = r.u32("version");
-  if (version != 100 && version != 101) r.fail("unsupported version " + std::to_string(version));
-  const uint32_t n_vocab = r.u32("n_vocab"), n_embd = r.u32("n_embed"), n_layer = r.u32("n_layer");
-  r.u32("data_type");
-  if (n_vocab == 0 || n_vocab > (1u << 24) || n_embd == 0 || n_embd > (1u << 16) || n_layer == 0 ||
-      n_layer > 4096)
-    r.fail("absurd header: n_vocab " + std::to_string(n_vocab) + ", n_embed " +
-           std::to_string(n_embd) + ", n_layer " + std::to_string(n_layer));
-
   TensorMap m;
   m.format = "rwkv.cpp";
   m.source = path;
   m.keep_alive(file);
-  m.metadata["rwkvcpp.version"] = std::to_string(version);
-  m.metadata["n_vocab"] = std::to_string(n_vocab);
-  m.metadata["n_embd"] = std::to_string(n_embd);
-  m.metadata["n_layer"] = std::to_string(n_layer);
-  while (!r.at_end()) {
-    const int32_t dims = r.i32("dim_count"), key_len = r.i32("key_len");
-    const int32_t type = r.i32("data_type");
-    if (dims < 1 || dims > 3) r.fail("tensor with " + std::to_string(dims) + " dimensions");
-    if (key_len <= 0 || key_len > 1024) r.fail("tensor name length " + std::to_string(key_len));
-    Tensor t;
-    t.dtype = rwkvcpp_dtype(type, r);
-    if (dtype_is_quantized(t.dtype) && version < 101)
-      r.fail("quantized tensors need file version 101, this file is version 100");
-    std::vector<int64_t> ne(static_cast<size_t>(dims));
-    uint64_t n = 1;
-    for (auto& d : ne) {
-      d = r.i32("shape");
-      if (d <= 0 || d > (1 << 28)) r.fail("absurd tensor dimension " + std::to_string(d));
-      n *= uint64_t(d);
-      if (n > (uint64_t(1) << 40)) r.fail("absurd tensor size");
-    }
-    t.shape.assign(ne.rbegin(), ne.rend());  // ggml order is PyTorch order reversed
-    t.name.assign(reinterpret_cast<const char*>(r.take(size_t(key_len), "tensor name")), size_t(key_len));
-    t.nbytes = dtype_bytes(t.dtype, n);
-    t.data = r.take(t.nbytes, ("data of tensor '" + t.name + "'").c_str());
-    m.add(std::move(t));
-  }
-  undo_converter(m, int64_t(n_embd));
+  const rwkvcpp::Header h =
+      rwkvcpp::read(file->data(), file->size(), "rwkv.cpp file '" + path + "'", [](const rwkvcpp::Header&) {},
+                    [&](const rwkvcpp::Record& rec) {
+        Tensor t;
+        t.dtype = rec.dtype;
+        t.shape.assign(rec.ne.rbegin(), rec.ne.rend());  // ggml order is PyTorch order reversed
+        t.name = rec.name;
+        t.nbytes = rec.nbytes;
+        t.data = rec.data;
+        m.add(std::move(t));
+      });
+  m.metadata["rwkvcpp.version"] = std::to_string(h.version);
+  m.metadata["n_vocab"] = std::to_string(h.n_vocab);
+  m.metadata["n_embd"] = std::to_string(h.n_embd);
+  m.metadata["n_layer"] = std::to_string(h.n_layer);
+  undo_converter(m, int64_t(h.n_embd));
   return m;
 }
 
