@@ -27,9 +27,9 @@ inline void wr16(uint8_t* p, uint16_t v) {
 }
 
 // Where the parts of a block start.
-inline bool has_min(WeightType t) { return t == WeightType::Q4_1 || t == WeightType::Q5_1; }
-inline bool has_high_bits(WeightType t) { return t == WeightType::Q5_0 || t == WeightType::Q5_1; }
-inline int nibbles_at(WeightType t) { return (has_min(t) ? 4 : 2) + (has_high_bits(t) ? 4 : 0); }
+constexpr bool has_min(WeightType t) { return t == WeightType::Q4_1 || t == WeightType::Q5_1; }
+constexpr bool has_high_bits(WeightType t) { return t == WeightType::Q5_0 || t == WeightType::Q5_1; }
+constexpr int nibbles_at(WeightType t) { return (has_min(t) ? 4 : 2) + (has_high_bits(t) ? 4 : 0); }
 
 // The integer code of value n (0..31) of a 4- or 5-bit block.
 inline int code(WeightType t, const uint8_t* b, int n) {

@@ -54,55 +54,94 @@ struct BF16Ops : Avx2Base {
   }
 };
 
-// Quantized blocks (layouts in kernels/quant_blocks.h, whose decode_block these reproduce
-// exactly: integer codes converted to fp32, times d, plus m, each rounded once as there; this
-// file is built with -ffp-contract=off so the product and sum are not fused).
-__m256 half_at(const uint8_t* p) {
+// Quantized blocks (layouts in kernels/quant_blocks.h) against 16-bit activations
+// (matmul_tiles.h: qtile).
+float half_at(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
-  return _mm256_set1_ps(_cvtsh_ss(h));
+  return _cvtsh_ss(h);
 }
 
-struct Q8_0Ops : Avx2Base {
-  static constexpr size_t kBlockBytes = 34;
-  static void dequant(const uint8_t* b, vec* v) {
-    const __m256 d = half_at(b);
+struct QuantBase : Avx2Base {
+  // A block's 32 codes as 16-bit integers: values 0-15 in lo, 16-31 in hi.
+  struct Codes {
+    __m256i lo, hi;
+  };
+  static float hsum(vec a) { return reduce(a, _mm256_setzero_ps()); }
+  static float scale(const uint8_t* b) { return half_at(b); }
+  static float min(const uint8_t* b) { return half_at(b + 2); }
+  // Two pair-summing multiplies, then the eight 32-bit sums (at most 4 * 128 * 32767 < 2^24,
+  // exact as floats) scaled into acc.
+  static vec dot(const Codes& c, const int16_t* q, float s, vec acc) {
+    const __m256i sums = _mm256_add_epi32(
+        _mm256_madd_epi16(c.lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q))),
+        _mm256_madd_epi16(c.hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 16))));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(s), acc);
+  }
+  template <class XB>
+  static void quantize(const float* x, XB& out) {
+    __m256 v[4], amax = _mm256_setzero_ps(), sum = _mm256_setzero_ps();
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     for (int g = 0; g < 4; g++) {
-      const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + 2 + 8 * g));
-      v[g] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), d);
+      v[g] = _mm256_loadu_ps(x + 8 * g);
+      amax = _mm256_max_ps(amax, _mm256_and_ps(v[g], abs_mask));
+      sum = _mm256_add_ps(sum, v[g]);
     }
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    const float d = _mm_cvtss_f32(m) / 32767.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+    out.d = d;
+    out.sum = reduce(sum, _mm256_setzero_ps());
+    __m256i i[4];
+    for (int g = 0; g < 4; g++) i[g] = _mm256_cvtps_epi32(_mm256_mul_ps(v[g], _mm256_set1_ps(id)));  // to nearest even
+    // The packs work within 128-bit lanes; put the 64-bit groups back in order.
+    for (int h = 0; h < 2; h++)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.q + 16 * h),
+                          _mm256_permute4x64_epi64(_mm256_packs_epi32(i[2 * h], i[2 * h + 1]), 0xd8));
   }
 };
 
+struct Q8_0Ops : QuantBase {
+  static constexpr size_t kBlockBytes = 34;
+  static constexpr bool kHasMin = false;
+  static Codes codes(const uint8_t* b) {
+    return {_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2))),
+            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 18)))};
+  }
+};
+
+// Bit n of the 16 bits at p as 0x10 of 16-bit lane n.
+__m256i fifth_bits16(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  const __m256i bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, -32768);
+  const __m256i set = _mm256_cmpeq_epi16(_mm256_and_si256(_mm256_set1_epi16(int16_t(h)), bit), bit);
+  return _mm256_and_si256(set, _mm256_set1_epi16(0x10));
+}
+
 // 4- and 5-bit codes: Min says whether an fp16 m follows d, High whether 32 fifth bits do.
+// Nibble byte j holds value j (low) and value j + 16 (high); bit n of the fifth bits is bit 4
+// of value n; without m the codes are centred.
 template <bool Min, bool High>
-struct NibbleOps : Avx2Base {
+struct NibbleOps : QuantBase {
   static constexpr size_t kBlockBytes = 2 + (Min ? 2 : 0) + (High ? 4 : 0) + 16;
-  static void dequant(const uint8_t* b, vec* v) {
-    const __m256 d = half_at(b);
-    const uint8_t* qs = b + kBlockBytes - 16;
-    const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-    const __m128i mask = _mm_set1_epi8(0x0f);
-    const __m128i lo = _mm_and_si128(raw, mask), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), mask);
-    __m256i q[4] = {_mm256_cvtepu8_epi32(lo), _mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)),
-                    _mm256_cvtepu8_epi32(hi), _mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))};
+  static constexpr bool kHasMin = Min;
+  static Codes codes(const uint8_t* b) {
+    const __m256i bytes =
+        _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + kBlockBytes - 16)));
+    Codes c{_mm256_and_si256(bytes, _mm256_set1_epi16(0x0f)), _mm256_srli_epi16(bytes, 4)};
     if constexpr (High) {
-      uint32_t qh;
-      std::memcpy(&qh, b + (Min ? 4 : 2), 4);
-      const __m256i bits = _mm256_set1_epi32(int(qh)), one = _mm256_set1_epi32(1);
-      for (int g = 0; g < 4; g++) {
-        const __m256i shift = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(8 * g));
-        const __m256i fifth = _mm256_and_si256(_mm256_srlv_epi32(bits, shift), one);
-        q[g] = _mm256_or_si256(q[g], _mm256_slli_epi32(fifth, 4));
-      }
+      const uint8_t* qh = b + (Min ? 4 : 2);
+      c.lo = _mm256_or_si256(c.lo, fifth_bits16(qh));
+      c.hi = _mm256_or_si256(c.hi, fifth_bits16(qh + 2));
     }
-    if constexpr (Min) {
-      const __m256 m = half_at(b + 2);
-      for (int g = 0; g < 4; g++) v[g] = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(q[g]), d), m);
-    } else {
-      const __m256i zero = _mm256_set1_epi32(High ? 16 : 8);
-      for (int g = 0; g < 4; g++) v[g] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(q[g], zero)), d);
+    if constexpr (!Min) {
+      const __m256i centre = _mm256_set1_epi16(High ? 16 : 8);
+      c.lo = _mm256_sub_epi16(c.lo, centre);
+      c.hi = _mm256_sub_epi16(c.hi, centre);
     }
+    return c;
   }
 };
 

@@ -44,15 +44,39 @@ struct GenericOps {
 
 float id(float f) { return f; }
 
-// Quantized blocks decoded by the scalar definition itself.
+// Quantized blocks against 16-bit activations (matmul_tiles.h: qtile), in scalar code: the
+// codes from the scalar definition, the integer dot product exact.
 template <WeightType T>
-struct GenericQOps : GenericOps<float, id> {
+struct GenericQOps {
+  using vec = float;
+  struct Codes {
+    int8_t c[32];
+  };
   static constexpr size_t kBlockBytes = weight_block_bytes(T);
-  static void dequant(const uint8_t* b, vec* v) {
-    float f[32];
-    quant::decode_block(T, b, f);
-    for (int g = 0; g < 4; g++)
-      for (int i = 0; i < 8; i++) v[g].v[i] = f[8 * g + i];
+  static constexpr bool kHasMin = quant::has_min(T);
+  static vec zero() { return 0.0f; }
+  static float hsum(vec a) { return a; }
+  static float scale(const uint8_t* b) { return half_to_float(quant::rd16(b)); }
+  static float min(const uint8_t* b) { return half_to_float(quant::rd16(b + 2)); }
+  static Codes codes(const uint8_t* b) {
+    Codes c;
+    const int centre = T == WeightType::Q4_0 ? 8 : T == WeightType::Q5_0 ? 16 : 0;
+    for (int n = 0; n < 32; n++) c.c[n] = int8_t(T == WeightType::Q8_0 ? int8_t(b[2 + n]) : quant::code(T, b, n) - centre);
+    return c;
+  }
+  static vec dot(const Codes& c, const int16_t* q, float s, vec acc) {
+    int sum = 0;
+    for (int n = 0; n < 32; n++) sum += int(c.c[n]) * int(q[n]);
+    return acc + float(sum) * s;
+  }
+  template <class XB>
+  static void quantize(const float* x, XB& out) {
+    float amax = 0, sum = 0;
+    for (int n = 0; n < 32; n++) amax = std::max(amax, std::fabs(x[n])), sum += x[n];
+    const float d = amax / 32767.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+    out.d = d;
+    out.sum = sum;
+    for (int n = 0; n < 32; n++) out.q[n] = int16_t(std::nearbyint(x[n] * id));
   }
 };
 

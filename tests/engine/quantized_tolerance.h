@@ -1,20 +1,15 @@
-// The tolerance of quantized models against their dequantized weights (white-box: it knows
-// which kernels run).
+// How far a model run on quantized weights may be from the same model on its dequantized fp32
+// weights. The kernels round the activations to 16 bits per block of 32 (each value within
+// 2^-16 of the block's largest), which moves each product by at most that fraction of its
+// terms; through the layers (norms and nonlinearities between them) the logits moved at most
+// 1.1e-4 of the largest logit on every tiny model and type (test_quantize models-every-type
+// prints it); 3e-4 leaves a factor of almost three. Weight quantization itself is checked against
+// rwkv.cpp's expected logits, not here.
 #pragma once
 #include <algorithm>
-#include <cstring>
-
-#include "kernels/cpu/matmul_kernels.h"
 
 namespace testing {
 
-// How far a quantized model may be from the same model on its dequantized fp32 weights.
-// Both run the same 8-float-lane kernels on AVX2 and generic CPUs, and the quantized ones
-// decode each block exactly, so the results are equal. On AVX-512 the fp32 kernels use
-// 16-float lanes while the quantized ones are AVX2's: the sums differ in fp32 rounding order
-// only, about k * 2^-24 of the largest term each, far below 1e-5 of the logits' scale.
-inline float quantized_tolerance(float scale) {
-  return std::strcmp(rwkv::cpu::matmul_kernels().isa, "avx512") == 0 ? 1e-5f * std::max(1.0f, scale) : 0.0f;
-}
+inline float quantized_tolerance(float largest_logit) { return 3e-4f * std::max(1.0f, largest_logit); }
 
 }  // namespace testing

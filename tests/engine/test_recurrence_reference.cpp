@@ -31,7 +31,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string path = dir + argv[1];
-  auto model = rwkv::Model::load(path);
+  // Quantized files as their dequantized values (test_quantize bounds the quantized kernels).
+  rwkv::LoadOptions opts;
+  opts.dequantize = true;
+  auto model = rwkv::Model::load(path, opts);
   const rwkv::ModelInfo& info = model->info();
   const rwkv::TensorMap canonical = rwkv::load_checkpoint(path);
   reference64::Reference ref(canonical, info);

@@ -98,7 +98,11 @@ struct Baseline {
 inline Baseline baseline(const std::string& file, const std::string& ver) {
   Baseline b;
   try {
-    const auto model = rwkv::Model::load(file);
+    // A quantized file's values are its dequantized weights (the quantized kernels round the
+    // activations; test_quantize bounds that).
+    rwkv::LoadOptions exact;
+    exact.dequantize = true;
+    const auto model = rwkv::Model::load(file, exact);
     b.opts.groupnorm_eps = model->info().groupnorm_eps;
     b.logits = logits_of(model);
   } catch (const std::exception& e) {

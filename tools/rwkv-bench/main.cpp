@@ -3,9 +3,13 @@
 // On the CPU: the achieved weight traffic (GB/s) and arithmetic rate (GFLOP/s). On a GPU
 // (--device cuda): decode at B = 1 as a fraction of the memory bandwidth, prefill of T tokens
 // as a fraction of the dense fp16 rate, and aggregate decode over batches of streams.
-// --model FILE times a checkpoint instead of a random shape.
+// --model FILE times a checkpoint instead of a random shape (rwkv-bench-rwkvcpp times
+// rwkv.cpp on the same file, for side-by-side runs); --quantize TYPE quantizes it as it loads;
+// --write-rwkvcpp FILE writes the random model of --shape/--dtype as an rwkv.cpp file.
 // --streams N,...: N concurrent sessions on one model (one thread each), with the engine's
 // batching and without it in the same run: aggregate decode and prefill, step p50/p99.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -17,6 +21,7 @@
 #include "concurrent.h"
 #include "memory_bandwidth.h"
 #include "random_model.h"
+#include "rwkvcpp_writer.h"
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 #include "rwkv/model.h"
@@ -58,12 +63,24 @@ std::vector<int> parse_list(const std::string& s) {
 }
 
 // Bytes of weights read per token in step mode: every tensor but the embedding (of which
-// one row is read).
-double weight_bytes_per_token(const rwkv::Model& m) {
+// one row is read), the layers' matrices (and the head with quantize_head) at the size the
+// CPU binder quantizes them to when opts.quantize asks.
+double weight_bytes_per_token(const rwkv::Model& m, const rwkv::LoadOptions& opts) {
   double b = 0;
-  for (const auto& [name, t] : m.tensors().tensors())
-    if (name != "emb.weight") b += double(t.nbytes);
+  for (const auto& [name, t] : m.tensors().tensors()) {
+    if (name == "emb.weight") continue;
+    const bool matrix = t.shape.size() == 2 && name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0 &&
+                        (name.rfind("blocks.", 0) == 0 || (name == "head.weight" && opts.quantize_head));
+    const bool quantized = !opts.quantize.empty() && matrix && !rwkv::dtype_is_quantized(t.dtype) && t.shape[1] % 32 == 0;
+    b += quantized ? double(rwkv::dtype_bytes(rwkv::dtype_from_name(opts.quantize), uint64_t(t.numel()))) : double(t.nbytes);
+  }
   return b;
+}
+
+double peak_rss_mb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_maxrss) / 1024.0;
 }
 
 // Multiply-adds per token of the layers' matrices (2 flops each); the head runs once per
@@ -80,13 +97,13 @@ struct Rng {
   uint32_t next(uint32_t vocab) { return (s = s * 1103515245u + 12345u) % vocab; }
 };
 
-// Step mode: tokens/s over `steps` single-token calls with logits (after 3 to warm up).
+// Step mode: tokens/s over `steps` single-token calls with logits (after 8 to warm up).
 double decode_rate(const rwkv::Model& m, int steps, Rng& rng) {
   const uint32_t V = uint32_t(m.info().n_vocab);
   std::vector<float> logits(V);
   rwkv::State state = m.new_state();
-  for (int i = 0; i < 3 + steps; i++) {
-    if (i == 3) {
+  for (int i = 0; i < 8 + steps; i++) {
+    if (i == 8) {
       const auto t0 = Clock::now();
       for (int j = 0; j < steps; j++) {
         const uint32_t tok = rng.next(V);
@@ -135,7 +152,9 @@ double batch_rate(const rwkv::Model& m, int B, int steps, Rng& rng) {
 }
 
 int run(const std::vector<std::string>& argv) {
-  rwkv::cli::Args a(argv, {"shape", "model", "dtype", "threads", "tokens", "seq", "device", "batches", "streams"});
+  rwkv::cli::Args a(argv, {"shape", "model", "dtype", "threads", "tokens", "seq", "device", "batches", "streams", "quantize",
+                                "quantize-head", "write-rwkvcpp"},
+                     {"quantize-head"});
   const std::string device = a.get("device", "cpu");
   const bool gpu = device != "cpu";
   const rwkv::bench::Shape shape = rwkv::bench::shape_by_name(a.get("shape", "rwkv4-169m"));
@@ -148,7 +167,15 @@ int run(const std::vector<std::string>& argv) {
   rwkv::LoadOptions opts;
   opts.device = device;
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
+  opts.quantize = a.get("quantize");
+  opts.quantize_head = a.has("quantize-head");
 
+  if (a.has("write-rwkvcpp")) {
+    // The random model as an rwkv.cpp file, to time it in both engines (rwkv-bench-rwkvcpp).
+    rwkv::bench::write_rwkvcpp(rwkv::bench::random_model(shape, dtype), a.get("write-rwkvcpp"), dtype);
+    std::printf("wrote %s (%s, %s)\n", a.get("write-rwkvcpp").c_str(), shape.name.c_str(), dtype_name.c_str());
+    return 0;
+  }
   auto t0 = Clock::now();
   // A checkpoint file (timed as it is, e.g. beside another engine on the same file), or a
   // random model of a real shape.
@@ -161,11 +188,17 @@ int run(const std::vector<std::string>& argv) {
   const double load_s = seconds_since(t0);
   const rwkv::Model& m = *model;
   const rwkv::ModelInfo& info = m.info();
-  const double wbytes = weight_bytes_per_token(m), flops = layer_flops_per_token(m);
+  const double wbytes = weight_bytes_per_token(m, opts), flops = layer_flops_per_token(m);
   Rng rng;
 
   double bandwidth = 0, peak = 0;
+  // On the CPU the model is timed first, so that the peak RSS is the model's and not the
+  // bandwidth probe's buffer.
+  double step_tps = 0, seq_tps = 0, rss = 0;
   if (m.device() == "cpu") {
+    step_tps = decode_rate(m, steps, rng);
+    seq_tps = prefill_rate(m, seq, 1, 0, rng);
+    rss = peak_rss_mb();
     bandwidth = rwkv::bench::memory_read_bandwidth(m.threads());
     std::printf("machine: %s, %u hardware threads, %d used, kernels %s, memory read %.1f GB/s (measured, %d threads)\n",
                 cpu_model().c_str(), std::thread::hardware_concurrency(), m.threads(),
@@ -179,17 +212,16 @@ int run(const std::vector<std::string>& argv) {
                 g.name.c_str(), g.sms, bandwidth / 1e9, g.bandwidth_source.c_str(), peak / 1e12,
                 g.flops_source.c_str());
   }
-  std::printf("model: %s (C %d, L %d, V %d), weights %s, %.1f MB read per token, built in %.1f s, loaded in %.1f s\n",
+  std::printf("model: %s (C %d, L %d, V %d), weights %s%s%s, %.1f MB read per token, built in %.1f s, loaded in %.1f s\n",
               file.empty() ? shape.name.c_str() : file.c_str(), info.n_embd, info.n_layer, info.n_vocab,
-              file.empty() ? dtype_name.c_str() : info.weight_dtype.c_str(), wbytes / 1e6, build_s,
-              load_s);
+              file.empty() ? dtype_name.c_str() : info.weight_dtype.c_str(), opts.quantize.empty() ? "" : " quantized at load to ",
+              opts.quantize.c_str(), wbytes / 1e6, build_s, load_s);
 
   if (m.device() == "cpu") {
-    const double step_tps = decode_rate(m, steps, rng);
     std::printf("step:     %8.2f tokens/s  %6.2f GB/s of weights = %5.1f%% of memory bandwidth  (%d tokens)\n", step_tps,
                 step_tps * wbytes / 1e9, 100 * step_tps * wbytes / bandwidth, steps);
-    const double seq_tps = prefill_rate(m, seq, 1, 0, rng);
     std::printf("sequence: %8.2f tokens/s  %6.1f GFLOP/s             (T = %d)\n", seq_tps, seq_tps * flops / 1e9, seq);
+    std::printf("peak RSS: %.0f MB\n", rss);
   } else {
     // Decode: weight bytes per token over the bandwidth; a State is copied in and out on
     // every call, a StateBatch stays on the device.
