@@ -226,6 +226,7 @@ static bool load(GstRwkv* self, const Settings& settings) {
     rwkv::LoadOptions opts;
     opts.device = s.device;
     opts.threads = s.threads;
+    opts.quantize = s.quantize;
     model = gstrwkv::shared_model(s.model, opts);
   } catch (const std::exception& e) {
     post_progress(self, GST_PROGRESS_TYPE_ERROR, "Loading failed");

@@ -9,7 +9,7 @@ namespace gstrwkv {
 
 namespace {
 
-// One entry per file and device: the loaded model while anyone uses it, and a lock held
+// One entry per file, device and quantization: the loaded model while anyone uses it, and a lock held
 // while it loads, so two elements starting together load a file once, while elements on
 // other files (or a file that is slow to read) load in parallel.
 struct Entry {
@@ -23,7 +23,8 @@ std::shared_ptr<rwkv::Model> shared_model(const std::string& path, const rwkv::L
   static std::mutex mutex;  // guards the map only, never held while loading
   static std::map<std::string, Entry> cache;
   char real[PATH_MAX];
-  const std::string key = std::string(realpath(path.c_str(), real) ? real : path) + "\n" + opts.device;
+  const std::string key =
+      std::string(realpath(path.c_str(), real) ? real : path) + "\n" + opts.device + "\n" + opts.quantize;
   std::shared_ptr<std::mutex> loading;
   {
     std::lock_guard<std::mutex> lock(mutex);

@@ -32,6 +32,7 @@ constexpr guint kDefaultMaxTextBytes = 1 << 16;
 
 struct Settings {
   std::string model, tokenizer = "auto", device = "auto", state_file, separator = kAutoSeparator;
+  std::string quantize;  // "" or a type for LoadOptions::quantize
   int threads = 0;
   gstrwkv::Settings stream;
   Trigger trigger = Trigger::Sentence;
@@ -43,11 +44,11 @@ struct Settings {
 
 // What a loaded model was loaded with: a change of any of these in READY reloads it.
 struct LoadKey {
-  std::string model, tokenizer, device;
+  std::string model, tokenizer, device, quantize;
   int threads = 0;
   bool operator==(const LoadKey&) const = default;
 };
-inline LoadKey load_key(const Settings& s) { return {s.model, s.tokenizer, s.device, s.threads}; }
+inline LoadKey load_key(const Settings& s) { return {s.model, s.tokenizer, s.device, s.quantize, s.threads}; }
 
 // What the element holds for one stream; replaced at READY→PAUSED.
 struct Runtime {

@@ -12,6 +12,7 @@ enum {
   PROP_TOKENIZER,
   PROP_DEVICE,
   PROP_THREADS,
+  PROP_QUANTIZE,
   PROP_MODE,
   PROP_PROMPT,
   PROP_PREAMBLE,
@@ -88,6 +89,7 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
     case PROP_TOKENIZER: s.tokenizer = str().empty() ? "auto" : str(); break;
     case PROP_DEVICE: s.device = str().empty() ? "auto" : str(); break;
     case PROP_THREADS: s.threads = g_value_get_int(value); break;
+    case PROP_QUANTIZE: s.quantize = str(); break;
     case PROP_MODE:
       s.stream.mode = Mode(g_value_get_enum(value));
       self->reconfigured->store(true);
@@ -142,6 +144,7 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_TOKENIZER: g_value_set_string(value, s.tokenizer.c_str()); break;
     case PROP_DEVICE: g_value_set_string(value, s.device.c_str()); break;
     case PROP_THREADS: g_value_set_int(value, s.threads); break;
+    case PROP_QUANTIZE: g_value_set_string(value, s.quantize.c_str()); break;
     case PROP_MODE: g_value_set_enum(value, int(s.stream.mode)); break;
     case PROP_PROMPT: g_value_set_string(value, s.stream.prompt.c_str()); break;
     case PROP_PREAMBLE: g_value_set_string(value, s.stream.preamble.c_str()); break;
@@ -182,6 +185,10 @@ void install_properties(GObjectClass* gobject_class) {
       g_param_spec_string("device", "Device", "Where the model runs: auto, cpu, cuda or cuda:N", "auto", ready));
   g_object_class_install_property(gobject_class, PROP_THREADS,
       g_param_spec_int("threads", "Threads", "CPU threads for the model (0 = all cores)", 0, 1024, 0, ready));
+  g_object_class_install_property(gobject_class, PROP_QUANTIZE,
+      g_param_spec_string("quantize", "Quantize",
+          "Quantize an fp32/fp16/bf16 model's layer matrices as it loads, on the CPU: q8_0, q5_1, q5_0, q4_1 or "
+          "q4_0 (empty: as the file is). Less memory and faster decoding, at a small cost in accuracy", "", ready));
   g_object_class_install_property(gobject_class, PROP_MODE,
       g_param_spec_enum("mode", "Mode", "What the element writes", GST_TYPE_RWKV_MODE, int(Mode::Score), playing));
   g_object_class_install_property(gobject_class, PROP_PROMPT,

@@ -50,6 +50,7 @@ LoadOptions Args::load_options() const {
   opts.threads = int(get_int("threads", 0, 0, 1024));
   opts.device = get("device", "cpu");
   opts.quantize = get("quantize");
+  opts.quantize_head = has("quantize-head");
   return opts;
 }
 

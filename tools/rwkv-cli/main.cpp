@@ -12,18 +12,18 @@ namespace {
 
 const rwkv::cli::Command kCommands[] = {
     {"info", "info --model PATH", rwkv::cli::cmd_info},
-    {"logits", "logits --model PATH --tokens 1,2,3 [--mode step|sequence] [--device cpu] [--threads N] [--quantize TYPE]",
+    {"logits", "logits --model PATH --tokens 1,2,3 [--mode step|sequence] [--device cpu] [--threads N] [--quantize TYPE [--quantize-head]]",
      rwkv::cli::cmd_logits},
     {"tokenize", "tokenize --tokenizer PATH|bytes [--model PATH] [--text TEXT] [--chunk-bytes N]  (text from stdin)",
      rwkv::cli::cmd_tokenize},
     {"generate",
      "generate --model PATH [--tokenizer PATH|auto] --prompt TEXT [--max-tokens N] [--temperature T] [--top-p P] "
      "[--top-k K] [--presence-penalty X] [--frequency-penalty X] [--seed S] [--stop TEXT] [--chunk-bytes N] "
-     "[--resume FILE] [--save FILE] [--threads N] [--quantize TYPE]",
+     "[--resume FILE] [--save FILE] [--threads N] [--quantize TYPE [--quantize-head]]",
      rwkv::cli::cmd_generate},
     {"score",
      "score --model PATH [--tokenizer PATH|auto] [--context TEXT] [--text TEXT] [--chunk-bytes N] [--resume FILE] "
-     "[--save FILE] [--threads N] [--quantize TYPE]  (text from stdin)",
+     "[--save FILE] [--threads N] [--quantize TYPE [--quantize-head]]  (text from stdin)",
      rwkv::cli::cmd_score},
     {"quantize",
      "quantize IN OUT TYPE [--with-head]  (an rwkv.cpp file's matrices to q8_0, q5_1, q5_0, q4_1 or q4_0, as rwkv.cpp "
