@@ -82,8 +82,8 @@ QuantizeReport quantize_rwkvcpp(const std::string& in, const std::string& out, D
       for (uint32_t v : {rwkvcpp::kMagic, 101u, h.n_vocab, h.n_embd, h.n_layer, uint32_t(rwkvcpp::type_code(type))})
         w.i32(int32_t(v));
     };
-    rwkvcpp::read(file->data(), file->size(), "rwkv.cpp file '" + in + "'", header, [&](const rwkvcpp::Record& r) {      const bool q = quantizable(r, with_head);
-      const size_t cols = size_t(r.ne[0]), rows = size_t(r.ne[1] ? r.ne[1] : 1);
+    rwkvcpp::read(file->data(), file->size(), "rwkv.cpp file '" + in + "'", header, [&](const rwkvcpp::Record& r) {
+      const bool q = quantizable(r, with_head);
       w.i32(int32_t(r.ne.size()));
       w.i32(int32_t(r.name.size()));
       w.i32(q ? rwkvcpp::type_code(type) : r.type);
@@ -94,6 +94,7 @@ QuantizeReport quantize_rwkvcpp(const std::string& in, const std::string& out, D
         rep.kept++;
         return;
       }
+      const size_t cols = size_t(r.ne[0]), rows = size_t(r.ne[1]);  // 2-D (quantizable)
       const size_t row_bytes = cpu::weight_row_bytes(to, cols);
       row.resize(cols);
       blocks.resize(row_bytes);
