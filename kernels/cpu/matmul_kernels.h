@@ -1,10 +1,10 @@
 // CPU matrix kernels: Y[t][o] = sum_k W[o][k] * X[t][k] over a block of output rows, with W
-// in fp32, fp16, bf16 or one of ggml's 32-value block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1),
-// converted to fp32 in registers and accumulated in fp32 against fp32 activations. Every
-// variant sums each output in the same order whatever the number of tokens, so one token at
-// a time and many at once give bit-identical results; a quantized matrix gives exactly what
-// the same kernels give on its dequantized fp32 values. The instruction set is chosen once at
-// run time.
+// in fp32, fp16 or bf16 (converted to fp32 in registers, accumulated in fp32) or in one of
+// ggml's 32-value block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1: integer dot products against
+// activations rounded to 16 bits per block, matmul_tiles.h). Every variant sums each output
+// in the same order whatever the number of tokens, so one token at a time and many at once
+// (or many streams) give bit-identical results. The instruction set is chosen once at run
+// time.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -88,11 +88,4 @@ int run(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "rwkv-bench-rwkvcpp: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return rwkv::cli::run_tool("rwkv-bench-rwkvcpp", argc, argv, run); }

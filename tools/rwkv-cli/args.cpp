@@ -130,4 +130,13 @@ std::string json_string(const std::string& s) {
   return o + "\"";
 }
 
+int run_tool(const char* name, int argc, char** argv, int (*run)(const std::vector<std::string>&)) {
+  try {
+    return run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 1;
+  }
+}
+
 }  // namespace rwkv::cli

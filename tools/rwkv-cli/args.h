@@ -31,6 +31,10 @@ class Args {
   std::map<std::string, std::string> values_;
 };
 
+// A tool's main: run(argv after the program name), an exception printed as one line
+// "name: message" with exit status 1.
+int run_tool(const char* name, int argc, char** argv, int (*run)(const std::vector<std::string>&));
+
 // Parses "34,105,110" into token ids; throws naming the bad item.
 std::vector<uint32_t> parse_token_list(const std::string& s);
 
