@@ -15,6 +15,11 @@ namespace rwkv {
 
 namespace {
 
+void warn_gpu_quantize(const LoadOptions& opts) {
+  if (!opts.quantize.empty())
+    log(LogLevel::Warning, "quantize=" + opts.quantize + " applies to the CPU backend; the GPU runs the checkpoint's own weights");
+}
+
 // The runner for opts.device; `device` receives where it runs ("cpu" or "cuda:N"). The
 // CUDA backend is a module loaded only when a device other than the CPU is asked for (or
 // auto finds an NVIDIA GPU).
@@ -27,10 +32,9 @@ std::unique_ptr<Runner> make_runner(const ModelInfo& info, TensorMap& tensors, c
   if (cuda || d == "auto") {
     std::string why;
     DeviceBackend* gpu = cuda_backend(&why);
-    if (gpu && !opts.quantize.empty())
-      log(LogLevel::Warning, "quantize=" + opts.quantize + " applies to the CPU backend; a GPU runs the checkpoint's own weights");
     if (cuda) {
       if (!gpu) throw Error("device '" + d + "' is not available: " + why);
+      warn_gpu_quantize(opts);
       return gpu->make_runner(info, tensors, d, &device);
     }
     if (!gpu) {
@@ -39,7 +43,9 @@ std::unique_ptr<Runner> make_runner(const ModelInfo& info, TensorMap& tensors, c
       log(LogLevel::Info, "device auto: no CUDA device found, running on the CPU");
     } else {
       try {
-        return gpu->make_runner(info, tensors, "cuda", &device);
+        auto runner = gpu->make_runner(info, tensors, "cuda", &device);
+        warn_gpu_quantize(opts);
+        return runner;
       } catch (const Error& e) {
         log(LogLevel::Warning, std::string("device auto: cannot run on cuda:0 (") + e.what() + "), running on the CPU");
       }
