@@ -17,21 +17,35 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_items() {
-  for (int i = next_.fetch_add(1); i < n_; i = next_.fetch_add(1)) (*fn_)(i);
+// Claims items of loop `gen` only: a worker woken late, after its loop ended (the caller may
+// have run every item alone and started the next), finds another generation in next_ and
+// leaves without touching the new loop's items or function.
+void ThreadPool::run_items(const std::function<void(int)>* fn, int n, uint32_t gen) {
+  uint64_t v = next_.load(std::memory_order_acquire);
+  for (;;) {
+    if (uint32_t(v >> 32) != gen || int(uint32_t(v)) >= n) return;
+    if (next_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      (*fn)(int(uint32_t(v)));
+      v = next_.load(std::memory_order_acquire);
+    }
+  }
 }
 
 void ThreadPool::work() {
   uint64_t seen = 0;
   for (;;) {
+    const std::function<void(int)>* fn;
+    int n;
     {
       std::unique_lock<std::mutex> lk(m_);
       wake_.wait(lk, [&] { return stop_ || generation_ != seen; });
       if (stop_) return;
       seen = generation_;
+      fn = fn_;  // the loop's own function and length, read under the lock
+      n = n_;
       busy_++;
     }
-    run_items();
+    run_items(fn, n, uint32_t(seen));
     {
       std::lock_guard<std::mutex> lk(m_);
       if (--busy_ == 0) done_.notify_all();
@@ -46,21 +60,20 @@ void ThreadPool::parallel_for(int n, const std::function<void(int)>& fn) {
     return;
   }
   std::lock_guard<std::mutex> call(call_mutex_);
+  uint32_t gen;
   {
-    std::unique_lock<std::mutex> lk(m_);
-    // A worker woken late for the previous loop (after the caller had run every item) may
-    // still be in run_items reading n_ and fn_: let it leave before they change.
-    done_.wait(lk, [&] { return busy_ == 0; });
+    std::lock_guard<std::mutex> lk(m_);
     fn_ = &fn;
     n_ = n;
-    next_ = 0;
-    generation_++;
+    gen = uint32_t(++generation_);
+    next_.store(uint64_t(gen) << 32, std::memory_order_release);
   }
   wake_.notify_all();
-  run_items();
+  run_items(&fn, n, gen);
   std::unique_lock<std::mutex> lk(m_);
-  // Every item has been claimed once next_ >= n_; wait for the workers still running one.
-  done_.wait(lk, [&] { return busy_ == 0 && next_.load() >= n_; });
+  // Every item has been claimed once next_'s index reaches n; wait for the workers still
+  // running one (or leaving).
+  done_.wait(lk, [&] { return busy_ == 0 && int(uint32_t(next_.load(std::memory_order_acquire))) >= n; });
   fn_ = nullptr;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -21,15 +22,16 @@ class ThreadPool {
 
  private:
   void work();
-  void run_items();
+  void run_items(const std::function<void(int)>* fn, int n, uint32_t gen);
 
   std::vector<std::thread> workers_;
   std::mutex call_mutex_;  // one loop at a time
   std::mutex m_;
   std::condition_variable wake_, done_;
-  const std::function<void(int)>* fn_ = nullptr;
+  const std::function<void(int)>* fn_ = nullptr;  // the current loop, under m_
   int n_ = 0;
-  std::atomic<int> next_{0};
+  // The current loop's generation (high 32 bits) and next unclaimed item (low 32 bits).
+  std::atomic<uint64_t> next_{0};
   int busy_ = 0;
   uint64_t generation_ = 0;
   bool stop_ = false;
