@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "arch/hparams.h"
+#include "quantize.h"
 #include "rwkv/error.h"
 #include "rwkv/log.h"
 #include "rwkv/formats.h"
@@ -74,8 +75,7 @@ std::shared_ptr<Model> Model::from_tensors(TensorMap tensors, const LoadOptions&
   m->tensors_ = std::move(tensors);
   try {
     m->info_ = detect_model(m->tensors_, opts);
-    if (!opts.quantize.empty() && !dtype_is_quantized(dtype_from_name(opts.quantize)))
-      throw Error("quantize: '" + opts.quantize + "' is not a quantized type (q8_0, q5_1, q5_0, q4_1 or q4_0)");
+    if (!opts.quantize.empty()) quantized_type(dtype_from_name(opts.quantize));  // a clear error before loading
     m->runner_ = make_runner(m->info_, m->tensors_, opts, m->device_);
     if (opts.batch_streams)
       m->scheduler_ = std::make_unique<Scheduler>(*m->runner_, std::chrono::microseconds(std::max(0, opts.batch_wait_us)));

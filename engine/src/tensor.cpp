@@ -7,6 +7,7 @@
 
 #include "kernels/half.h"
 #include "kernels/quant_blocks.h"
+#include "quantize.h"
 #include "rwkv/error.h"
 
 namespace rwkv {
@@ -79,18 +80,6 @@ namespace {
 
 using quant::rd16;
 
-// Dequantizes one 32-value block (layouts as in ggml / rwkv.cpp files).
-void dequant_block(DType t, const uint8_t* b, float* out) {
-  switch (t) {
-    case DType::Q4_0: return quant::decode_block(cpu::WeightType::Q4_0, b, out);
-    case DType::Q4_1: return quant::decode_block(cpu::WeightType::Q4_1, b, out);
-    case DType::Q5_0: return quant::decode_block(cpu::WeightType::Q5_0, b, out);
-    case DType::Q5_1: return quant::decode_block(cpu::WeightType::Q5_1, b, out);
-    case DType::Q8_0: return quant::decode_block(cpu::WeightType::Q8_0, b, out);
-    default: break;
-  }
-}
-
 }  // namespace
 
 void tensor_to_f32(const Tensor& t, float* out, uint64_t first, uint64_t n) {
@@ -113,7 +102,7 @@ void tensor_to_f32(const Tensor& t, float* out, uint64_t first, uint64_t n) {
   uint64_t i = 0;
   while (i < n) {
     const uint64_t idx = first + i, blk = idx / bs, off = idx % bs;
-    dequant_block(t.dtype, t.data + blk * bb, tmp);
+    quant::decode_block(weight_type(t.dtype), t.data + blk * bb, tmp);  // layouts as in ggml files
     const uint64_t take = std::min<uint64_t>(bs - off, n - i);
     std::memcpy(out + i, tmp + off, take * 4);
     i += take;

@@ -2,27 +2,13 @@
 
 #include <cstring>
 
-#include "kernels/quant_blocks.h"
+#include "quantize.h"
 
 namespace rwkv::cpu {
 
-WeightType weight_type(DType t) {
-  switch (t) {
-    case DType::F32: return WeightType::F32;
-    case DType::F16: return WeightType::F16;
-    case DType::BF16: return WeightType::BF16;
-    case DType::Q8_0: return WeightType::Q8_0;
-    case DType::Q4_0: return WeightType::Q4_0;
-    case DType::Q4_1: return WeightType::Q4_1;
-    case DType::Q5_0: return WeightType::Q5_0;
-    case DType::Q5_1: return WeightType::Q5_1;
-  }
-  return WeightType::F32;
-}
-
 Binder::Binder(TensorMap& m, const LoadOptions& opts)
     : arch::Binder(m), store_(m), quantize_head_(opts.quantize_head), dequantize_(opts.dequantize) {
-  if (!opts.quantize.empty()) quantize_ = weight_type(dtype_from_name(opts.quantize));
+  if (!opts.quantize.empty()) quantize_ = quantized_type(dtype_from_name(opts.quantize));
 }
 
 float* Binder::keep(const std::vector<float>& values) {
@@ -56,14 +42,8 @@ Matrix Binder::matrix(const std::string& name, int rows, int cols, float scale) 
 }
 
 Matrix Binder::quantized(const Tensor& t, Matrix mat, WeightType to) {
-  const size_t cols = size_t(mat.cols), row_bytes = weight_row_bytes(to, cols);
-  uint8_t* out = store_.allocate(size_t(mat.rows) * row_bytes);
-  std::vector<float> row(cols);
-  for (size_t r = 0; r < size_t(mat.rows); r++) {
-    tensor_to_f32(t, row.data(), r * cols, cols);
-    for (size_t b = 0; b < cols / kQuantBlock; b++)
-      quant::encode_block(to, row.data() + b * kQuantBlock, out + r * row_bytes + b * weight_block_bytes(to));
-  }
+  uint8_t* out = store_.allocate(size_t(mat.rows) * weight_row_bytes(to, size_t(mat.cols)));
+  quantize_rows(t, size_t(mat.rows), size_t(mat.cols), to, out);
   mat.type = to;
   mat.data = out;
   return mat;

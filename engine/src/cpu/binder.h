@@ -36,7 +36,4 @@ class Binder : public arch::Binder {
   bool quantize_head_, dequantize_;
 };
 
-// The kernels' type for a checkpoint's dtype.
-WeightType weight_type(DType t);
-
 }  // namespace rwkv::cpu

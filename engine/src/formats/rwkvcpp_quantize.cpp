@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "formats/rwkvcpp_records.h"
-#include "kernels/quant_blocks.h"
+#include "quantize.h"
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 
@@ -23,17 +23,6 @@ bool quantizable(const rwkvcpp::Record& r, bool with_head) {
   for (const char* low_rank : {"att.v1", "att.v2", "att.g1", "att.g2", "att.a1", "att.a2", "att.w1", "att.w2", "att.r_k"})
     if (r.name.find(low_rank) != std::string::npos) return false;
   return true;
-}
-
-cpu::WeightType weight_type_of(DType t) {
-  switch (t) {
-    case DType::Q8_0: return cpu::WeightType::Q8_0;
-    case DType::Q5_1: return cpu::WeightType::Q5_1;
-    case DType::Q5_0: return cpu::WeightType::Q5_0;
-    case DType::Q4_1: return cpu::WeightType::Q4_1;
-    case DType::Q4_0: return cpu::WeightType::Q4_0;
-    default: throw Error(std::string("quantize: '") + dtype_name(t) + "' is not a quantized type (q8_0, q5_1, q5_0, q4_1 or q4_0)");
-  }
 }
 
 class Writer {
@@ -66,7 +55,7 @@ class Writer {
 }  // namespace
 
 QuantizeReport quantize_rwkvcpp(const std::string& in, const std::string& out, DType type, bool with_head) {
-  const cpu::WeightType to = weight_type_of(type);
+  const cpu::WeightType to = quantized_type(type);
   if (detect_format(in) != "rwkv.cpp")
     throw Error("quantize reads rwkv.cpp files; '" + in +
                 "' is not one (load it with quantize=" + dtype_name(type) + " to quantize it as it loads)");
@@ -76,7 +65,6 @@ QuantizeReport quantize_rwkvcpp(const std::string& in, const std::string& out, D
   rep.bytes_in = file->size();
   try {
     Writer w(tmp);
-    std::vector<float> row;
     std::vector<uint8_t> blocks;
     const auto header = [&](const rwkvcpp::Header& h) {
       for (uint32_t v : {rwkvcpp::kMagic, 101u, h.n_vocab, h.n_embd, h.n_layer, uint32_t(rwkvcpp::type_code(type))})
@@ -95,20 +83,15 @@ QuantizeReport quantize_rwkvcpp(const std::string& in, const std::string& out, D
         return;
       }
       const size_t cols = size_t(r.ne[0]), rows = size_t(r.ne[1]);  // 2-D (quantizable)
-      const size_t row_bytes = cpu::weight_row_bytes(to, cols);
-      row.resize(cols);
-      blocks.resize(row_bytes);
-      for (size_t i = 0; i < rows; i++) {
-        const uint8_t* src = r.data + i * cols * (r.dtype == DType::F32 ? 4 : 2);
-        if (r.dtype == DType::F32) {
-          std::memcpy(row.data(), src, cols * 4);
-        } else {
-          for (size_t j = 0; j < cols; j++) row[j] = half_to_float(quant::rd16(src + 2 * j));
-        }
-        for (size_t b = 0; b < cols / cpu::kQuantBlock; b++)
-          quant::encode_block(to, row.data() + b * cpu::kQuantBlock, blocks.data() + b * cpu::weight_block_bytes(to));
-        w.bytes(blocks.data(), row_bytes);
-      }
+      Tensor t;  // a view of the record
+      t.name = r.name;
+      t.dtype = r.dtype;
+      t.shape = {int64_t(rows), int64_t(cols)};
+      t.data = r.data;
+      t.nbytes = r.nbytes;
+      blocks.resize(rows * cpu::weight_row_bytes(to, cols));
+      quantize_rows(t, rows, cols, to, blocks.data());
+      w.bytes(blocks.data(), blocks.size());
       rep.quantized++;
     });
     w.close();
