@@ -56,26 +56,23 @@ void bench(const char* label, const rwkv::Tokenizer& tok, const std::string& tex
               streamed == ids ? "" : "   STREAMED TOKENS DIFFER");
 }
 
+int run(const std::vector<std::string>& argv) {
+  rwkv::cli::Args a(argv, {"world", "neox", "text", "mb", "chunk-bytes"});
+  const char* env = std::getenv("RWKV_TESTDATA");
+  const std::string dir = std::string(env ? env : "../shared/testdata") + "/rwkvcpp/";
+  std::string text = a.has("text") ? read_file(a.get("text")) : default_text();
+  const size_t want = size_t(a.get_int("mb", 10, 1, 4096)) * 1000000;
+  const std::string unit = text;
+  while (text.size() < want) text += unit;
+  text.resize(want);
+  const size_t chunk = size_t(a.get_int("chunk-bytes", 16, 1, 1L << 30));
+  std::printf("%.1f MB of text; MB per CPU-second of one thread\n", double(text.size()) / 1e6);
+  bench("bytes", *rwkv::make_bytes_tokenizer(), text, chunk);
+  bench("world", *rwkv::load_world_tokenizer(a.get("world", dir + "rwkv_vocab_v20230424.txt")), text, chunk);
+  bench("neox", *rwkv::load_neox_tokenizer(a.get("neox", dir + "20B_tokenizer.json")), text, chunk);
+  return 0;
+}
+
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    rwkv::cli::Args a(std::vector<std::string>(argv + 1, argv + argc), {"world", "neox", "text", "mb", "chunk-bytes"});
-    const char* env = std::getenv("RWKV_TESTDATA");
-    const std::string dir = std::string(env ? env : "../shared/testdata") + "/rwkvcpp/";
-    std::string text = a.has("text") ? read_file(a.get("text")) : default_text();
-    const size_t want = size_t(a.get_int("mb", 10, 1, 4096)) * 1000000;
-    const std::string unit = text;
-    while (text.size() < want) text += unit;
-    text.resize(want);
-    const size_t chunk = size_t(a.get_int("chunk-bytes", 16, 1, 1L << 30));
-    std::printf("%.1f MB of text; MB per CPU-second of one thread\n", double(text.size()) / 1e6);
-    bench("bytes", *rwkv::make_bytes_tokenizer(), text, chunk);
-    bench("world", *rwkv::load_world_tokenizer(a.get("world", dir + "rwkv_vocab_v20230424.txt")), text, chunk);
-    bench("neox", *rwkv::load_neox_tokenizer(a.get("neox", dir + "20B_tokenizer.json")), text, chunk);
-    return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "rwkv-bench-tokenizer: %s\n", e.what());
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return rwkv::cli::run_tool("rwkv-bench-tokenizer", argc, argv, run); }
