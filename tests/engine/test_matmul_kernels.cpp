@@ -1,0 +1,137 @@
+// The CPU matrix kernels of every weight type, on every instruction set this CPU runs:
+// a token's outputs are the same bits whether it comes alone or with others (any number of
+// tokens, any row range: what batched streams rely on), and the float kernels stay within
+// the textbook bound of a float32 dot product of the decoded weights.
+#include <cstring>
+#include <random>
+
+#include "kernels/cpu/matmul_kernels.h"
+#include "kernels/half.h"
+#include "kernels/quant_blocks.h"
+#include "testing.h"
+
+namespace {
+
+using rwkv::cpu::WeightType;
+
+struct TypeCase {
+  WeightType type;
+  const char* name;
+};
+const TypeCase kTypes[] = {{WeightType::F32, "f32"},   {WeightType::F16, "f16"},   {WeightType::BF16, "bf16"},
+                           {WeightType::Q8_0, "q8_0"}, {WeightType::Q4_0, "q4_0"}, {WeightType::Q4_1, "q4_1"},
+                           {WeightType::Q5_0, "q5_0"}, {WeightType::Q5_1, "q5_1"}};
+const char* const kIsas[] = {"generic", "avx2", "avx512"};
+
+std::vector<float> random_values(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = g(rng);
+  return v;
+}
+
+// A rows x k matrix in type t and its decoded values.
+struct Matrix {
+  std::vector<uint8_t> bytes;
+  std::vector<float> values;
+};
+
+Matrix make_matrix(WeightType t, size_t rows, size_t k, uint32_t seed) {
+  const std::vector<float> w = random_values(rows * k, seed);
+  Matrix m{std::vector<uint8_t>(rows * rwkv::cpu::weight_row_bytes(t, k)), std::vector<float>(rows * k)};
+  for (size_t i = 0; i < rows * k; i++) {
+    if (t == WeightType::F32) {
+      std::memcpy(m.bytes.data() + 4 * i, &w[i], 4);
+      m.values[i] = w[i];
+    } else if (t == WeightType::F16 || t == WeightType::BF16) {
+      const uint16_t h = t == WeightType::F16 ? rwkv::float_to_half(w[i]) : rwkv::float_to_bf16(w[i]);
+      std::memcpy(m.bytes.data() + 2 * i, &h, 2);
+      m.values[i] = t == WeightType::F16 ? rwkv::half_to_float(h) : rwkv::bf16_to_float(h);
+    }
+  }
+  if (rwkv::cpu::weight_is_quantized(t)) {
+    const size_t bb = rwkv::cpu::weight_block_bytes(t);
+    for (size_t b = 0; b < rows * k / 32; b++) {
+      rwkv::quant::encode_block(t, w.data() + b * 32, m.bytes.data() + b * bb);
+      rwkv::quant::decode_block(t, m.bytes.data() + b * bb, m.values.data() + b * 32);
+    }
+  }
+  return m;
+}
+
+// Each token alone (t = 1, all rows) against the same token in calls of T tokens split into
+// the row ranges of a thread pool: bit for bit. T covers one token, the tile widths and every
+// remainder, both sides of the switch from row tiles to row blocks, and a prefill.
+void token_alone() {
+  const size_t rows = 53;
+  for (const char* isa : kIsas) {
+    const rwkv::cpu::MatmulKernels* kern = rwkv::cpu::matmul_kernels_for(isa);
+    if (!kern) {
+      std::printf("%s: not on this CPU\n", isa);
+      continue;
+    }
+    for (const TypeCase& tc : kTypes) {
+      const bool quantized = rwkv::cpu::weight_is_quantized(tc.type);
+      // k not a multiple of the vector width exercises the float kernels' scalar tail.
+      for (size_t k : quantized ? std::vector<size_t>{256} : std::vector<size_t>{256, 203}) {
+        const Matrix m = make_matrix(tc.type, rows, k, uint32_t(k) + uint32_t(tc.type));
+        const int kMaxT = 40;
+        const std::vector<float> x = random_values(size_t(kMaxT) * k, 7);
+        std::vector<float> alone(size_t(kMaxT) * rows);
+        for (int tok = 0; tok < kMaxT; tok++)
+          kern->rows[int(tc.type)](m.bytes.data(), k, 0, int(rows), x.data() + tok * k, k, 1,
+                                   alone.data() + tok * rows, rows);
+        for (int T : {2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 16, 17, 40}) {
+          std::vector<float> got(size_t(T) * rows, -1.0f);
+          for (auto [o0, o1] : {std::pair{0, 20}, std::pair{20, 27}, std::pair{27, int(rows)}})
+            kern->rows[int(tc.type)](m.bytes.data(), k, o0, o1, x.data(), k, T, got.data(), rows);
+          CHECK_MSG(std::memcmp(got.data(), alone.data(), got.size() * 4) == 0,
+                    "%s %s k=%zu: a token among %d differs from the token alone", isa, tc.name, k, T);
+        }
+      }
+    }
+  }
+}
+
+// The float kernels (fp32 / fp16 / bf16 weights, converted exactly) against a float64 dot
+// product of the same values: a float32 sum of k products in any order is within
+// gamma_k = k u / (1 - k u) of sum |w x| (u = 2^-24). The quantized kernels' arithmetic is
+// tested in test_quantize.
+void float_bound() {
+  const size_t rows = 29, k = 203;
+  const int T = 6;
+  for (const char* isa : kIsas) {
+    const rwkv::cpu::MatmulKernels* kern = rwkv::cpu::matmul_kernels_for(isa);
+    if (!kern) continue;
+    for (const TypeCase& tc : kTypes) {
+      if (rwkv::cpu::weight_is_quantized(tc.type)) continue;
+      const Matrix m = make_matrix(tc.type, rows, k, 3);
+      const std::vector<float> x = random_values(size_t(T) * k, 11);
+      std::vector<float> y(size_t(T) * rows);
+      kern->rows[int(tc.type)](m.bytes.data(), k, 0, int(rows), x.data(), k, T, y.data(), rows);
+      const double u = std::ldexp(1.0, -24), gamma = double(k) * u / (1 - double(k) * u);
+      double worst = 0;
+      for (int t = 0; t < T; t++)
+        for (size_t o = 0; o < rows; o++) {
+          double exact = 0, mag = 0;
+          for (size_t i = 0; i < k; i++) {
+            const double p = double(m.values[o * k + i]) * double(x[t * k + i]);
+            exact += p;
+            mag += std::fabs(p);
+          }
+          const double err = std::fabs(double(y[t * rows + o]) - exact);
+          worst = std::max(worst, err / (gamma * mag));
+          CHECK_MSG(err <= gamma * mag, "%s %s token %d row %zu: %g, exact %g", isa, tc.name, t, o,
+                    double(y[t * rows + o]), exact);
+        }
+      std::printf("%s %s: worst error %.3f of the bound\n", isa, tc.name, worst);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return testing::run_cases(argc, argv, {{"token-alone", token_alone}, {"float-bound", float_bound}}, true);
+}
