@@ -153,7 +153,7 @@ double batch_rate(const rwkv::Model& m, int B, int steps, Rng& rng) {
 
 int run(const std::vector<std::string>& argv) {
   rwkv::cli::Args a(argv, {"shape", "model", "dtype", "threads", "tokens", "seq", "device", "batches", "streams", "quantize",
-                                "quantize-head", "write-rwkvcpp"},
+                                "quantize-head", "write-rwkvcpp", "batch-wait"},
                      {"quantize-head"});
   const std::string device = a.get("device", "cpu");
   const bool gpu = device != "cpu";
@@ -169,6 +169,7 @@ int run(const std::vector<std::string>& argv) {
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
   opts.quantize = a.get("quantize");
   opts.quantize_head = a.has("quantize-head");
+  opts.batch_wait_us = int(a.get_int("batch-wait", opts.batch_wait_us, 0, 1000000));
 
   if (a.has("write-rwkvcpp")) {
     // The random model as an rwkv.cpp file, to time it in both engines (rwkv-bench-rwkvcpp).

@@ -1,27 +1,6 @@
 #include "cpu/thread_pool.h"
 
-#include <chrono>
-
 namespace rwkv::cpu {
-
-namespace {
-// How long a thread spins for the next loop (or for the workers' last items) before it sleeps.
-constexpr std::chrono::microseconds kSpin{50};
-
-template <class Ready>
-bool spin_until(Ready ready) {
-  const auto end = std::chrono::steady_clock::now() + kSpin;
-  for (;;) {
-    for (int i = 0; i < 64; i++) {
-      if (ready()) return true;
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    }
-    if (std::chrono::steady_clock::now() >= end) return false;
-  }
-}
-}  // namespace
 
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = int(std::thread::hardware_concurrency());
@@ -33,7 +12,6 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lk(m_);
     stop_ = true;
-    posted_.store(~uint64_t(0), std::memory_order_release);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -56,7 +34,6 @@ void ThreadPool::run_items(const std::function<void(int)>* fn, int n, uint32_t g
 void ThreadPool::work() {
   uint64_t seen = 0;
   for (;;) {
-    spin_until([&] { return posted_.load(std::memory_order_acquire) != seen; });
     const std::function<void(int)>* fn;
     int n;
     {
@@ -90,16 +67,13 @@ void ThreadPool::parallel_for(int n, const std::function<void(int)>& fn) {
     n_ = n;
     gen = uint32_t(++generation_);
     next_.store(uint64_t(gen) << 32, std::memory_order_release);
-    posted_.store(generation_, std::memory_order_release);
   }
   wake_.notify_all();
   run_items(&fn, n, gen);
+  std::unique_lock<std::mutex> lk(m_);
   // Every item has been claimed once next_'s index reaches n; wait for the workers still
   // running one (or leaving).
-  auto done = [&] { return busy_.load(std::memory_order_acquire) == 0 && int(uint32_t(next_.load(std::memory_order_acquire))) >= n; };
-  spin_until(done);
-  std::unique_lock<std::mutex> lk(m_);
-  done_.wait(lk, done);
+  done_.wait(lk, [&] { return busy_ == 0 && int(uint32_t(next_.load(std::memory_order_acquire))) >= n; });
   fn_ = nullptr;
 }
 

@@ -1,7 +1,5 @@
 // A fixed set of worker threads that run one parallel loop at a time; the calling thread
-// works too. Concurrent callers (several states on one model) take turns. A token's pass is
-// dozens of loops a few microseconds apart, and waking a sleeping thread costs tens of
-// microseconds, so workers (and a caller waiting for them) spin briefly before sleeping.
+// works too. Concurrent callers (several states on one model) take turns.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -34,9 +32,8 @@ class ThreadPool {
   int n_ = 0;
   // The current loop's generation (high 32 bits) and next unclaimed item (low 32 bits).
   std::atomic<uint64_t> next_{0};
-  std::atomic<int> busy_{0};  // workers inside a loop; changed under m_, read by spinners
+  int busy_ = 0;
   uint64_t generation_ = 0;
-  std::atomic<uint64_t> posted_{0};  // generation_, for workers spinning outside m_
   bool stop_ = false;
 };
 
