@@ -1,5 +1,5 @@
 // The tiling shared by every instruction set: blocks of NR rows x NT tokens, each output
-// accumulated lane by lane in the same order regardless of NR and NT.
+// accumulated by Ops::dot-style lanes in the same order regardless of NR and NT.
 // Ops provides: vec, zero(), load_x(p), load_w(p) (type-specific), fma(a, b, c),
 // reduce(acc0, acc1) -> float, kWidth (floats per vec), and scalar_w(p, i).
 #pragma once
@@ -21,31 +21,25 @@ inline void tile(const typename Ops::WT* w, size_t k, int o, const float* x, siz
                  size_t ldy) {
   using V = typename Ops::vec;
   constexpr size_t W = Ops::kWidth;
-  V acc[NR][NT];
+  V acc[NR][NT][2];
   for (int r = 0; r < NR; r++)
-    for (int t = 0; t < NT; t++) acc[r][t] = Ops::zero();
-  // One chain of lane-wise fma per output, in the order of i: the weights of NR rows are
-  // converted once and meet NT tokens' activations, each loaded once.
-  auto step = [&](size_t i) {
-    V wv[NR];
-    for (int r = 0; r < NR; r++) wv[r] = Ops::load_w(w + size_t(o + r) * k + i);
-    for (int t = 0; t < NT; t++) {
-      const V xv = Ops::load_x(x + t * ldx + i);
-      for (int r = 0; r < NR; r++) acc[r][t] = Ops::fma(wv[r], xv, acc[r][t]);
-    }
-  };
+    for (int t = 0; t < NT; t++) acc[r][t][0] = acc[r][t][1] = Ops::zero();
   size_t i = 0;
   for (; i + 2 * W <= k; i += 2 * W) {
-    if constexpr (sizeof(typename Ops::WT) == 2)
-      for (int r = 0; r < NR; r++) __builtin_prefetch(w + size_t(o + r + kPrefetchRows) * k + i);
-    step(i);
-    step(i + W);
+    for (int r = 0; r < NR; r++) {
+      const typename Ops::WT* wr = w + size_t(o + r) * k + i;
+      if constexpr (sizeof(typename Ops::WT) == 2) __builtin_prefetch(wr + kPrefetchRows * k);
+      const V w0 = Ops::load_w(wr), w1 = Ops::load_w(wr + W);
+      for (int t = 0; t < NT; t++) {
+        acc[r][t][0] = Ops::fma(w0, Ops::load_x(x + t * ldx + i), acc[r][t][0]);
+        acc[r][t][1] = Ops::fma(w1, Ops::load_x(x + t * ldx + i + W), acc[r][t][1]);
+      }
+    }
   }
-  for (; i + W <= k; i += W) step(i);
   for (int r = 0; r < NR; r++) {
     const typename Ops::WT* wr = w + size_t(o + r) * k;
     for (int t = 0; t < NT; t++) {
-      float s = Ops::reduce(acc[r][t], Ops::zero());
+      float s = Ops::reduce(acc[r][t][0], acc[r][t][1]);
       for (size_t j = i; j < k; j++) s += Ops::scalar_w(wr, j) * x[t * ldx + j];
       y[t * ldy + size_t(o + r)] = s;
     }
@@ -112,14 +106,10 @@ inline void qtile(const uint8_t* w, size_t k, int o, const XBlock* x, size_t ldx
     for (int t = 0; t < NT; t++) y[t * ldy + size_t(o + r)] = Ops::hsum(acc[r][t]) + off[r][t];
 }
 
-// Tile families for rows(): plain element types and quantized blocks. kRows x kTokens is the
-// tile for groups of tokens: weights converted once meet kTokens tokens (12 accumulators fit
-// AVX2's 16 registers with the 3 rows' weights and one token's activations); a quantized
-// block's codes take two registers per row, so those tiles are one row wide.
+// Tile families for rows(): plain element types and quantized blocks.
 template <class Ops>
 struct PlainTiles {
   using W = typename Ops::WT;
-  static constexpr int kRows = 3, kTokens = 4;
   static size_t row_bytes(size_t k) { return k * sizeof(W); }
   template <int NR, int NT>
   static void run(const void* w, size_t k, int o, const float* x, size_t ldx, float* y, size_t ldy) {
@@ -129,7 +119,6 @@ struct PlainTiles {
 
 template <class Ops>
 struct BlockTiles {
-  static constexpr int kRows = 1, kTokens = 4;
   static size_t row_bytes(size_t k) { return k / 32 * Ops::kBlockBytes; }
   template <int NR, int NT>
   static void run(const void* w, size_t k, int o, const XBlock* x, size_t ldx, float* y, size_t ldy) {
@@ -137,45 +126,25 @@ struct BlockTiles {
   }
 };
 
-// Rows [b0, b1) for NT tokens, NR rows per tile and the rest one at a time.
-template <class Tiles, int NR, int NT, class X>
-void rows_for_tokens(const void* w, size_t k, int b0, int b1, const X* x, size_t ldx, float* y, size_t ldy) {
-  int o = b0;
-  for (; o + NR <= b1; o += NR) Tiles::template run<NR, NT>(w, k, o, x, ldx, y, ldy);
-  for (; o < b1; o++) Tiles::template run<1, NT>(w, k, o, x, ldx, y, ldy);
-}
-
-// All t tokens over rows [b0, b1): groups of NT tokens, then the last 1-3 as one group.
-template <class Tiles, class X>
-void tokens_over_rows(const void* w, size_t k, int b0, int b1, const X* x, size_t ldx, int t, float* y, size_t ldy) {
-  constexpr int NR = Tiles::kRows, NT = Tiles::kTokens;
-  static_assert(NT <= 4, "the remainder below covers up to 3 tokens");
-  int t0 = 0;
-  for (; t0 + NT <= t; t0 += NT) rows_for_tokens<Tiles, NR, NT>(w, k, b0, b1, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
-  const X* xr = x + t0 * ldx;
-  float* yr = y + t0 * ldy;
-  switch (t - t0) {
-    case 3: rows_for_tokens<Tiles, NR, 3>(w, k, b0, b1, xr, ldx, yr, ldy); break;
-    case 2: rows_for_tokens<Tiles, NR, 2>(w, k, b0, b1, xr, ldx, yr, ldy); break;
-    case 1: rows_for_tokens<Tiles, NR, 1>(w, k, b0, b1, xr, ldx, yr, ldy); break;
-    default: break;
-  }
-}
-
-// Rows [o0, o1) for all t tokens. One token goes over 4 rows at once, for instruction-level
-// parallelism. Up to two groups of tokens (a batch of streams in step mode) take each tile of
-// rows in turn: the rows come from memory for the first group and from L1 for the second, so
-// reading and arithmetic interleave finely. More tokens (a prefill) go over blocks of about
-// 32 KB of weights, which stay in cache while every group passes over them. Either way each
-// weight comes from memory once per call, however many tokens (or streams) it serves, and
-// every output is the same sum in the same order whichever tile computes it.
+// Rows [o0, o1) for all t tokens: token blocks of 4 share each weight load; the remaining
+// tokens go one at a time over 4 rows at once for instruction-level parallelism. The rows go
+// in blocks of about 32 KB of weights, which stay in cache while every token passes over
+// them: each weight comes from memory once per call, however many tokens (or streams) it
+// serves. Every output is the same sum in the same order whichever tile computes it.
 template <class Tiles, class X>
 void tiled_rows(const void* w, size_t k, int o0, int o1, const X* x, size_t ldx, int t, float* y, size_t ldy) {
-  if (t == 1) return rows_for_tokens<Tiles, 4, 1>(w, k, o0, o1, x, ldx, y, ldy);
-  constexpr int NR = Tiles::kRows, NT = Tiles::kTokens;
-  const int block = t <= 2 * NT ? NR : int(std::max<size_t>(NR, (size_t(32) << 10) / Tiles::row_bytes(k) / NR * NR));
-  for (int b0 = o0; b0 < o1; b0 += block)
-    tokens_over_rows<Tiles>(w, k, b0, std::min(o1, b0 + block), x, ldx, t, y, ldy);
+  const int block = int(std::max<size_t>(4, (size_t(32) << 10) / Tiles::row_bytes(k) / 4 * 4));
+  for (int b0 = o0; b0 < o1; b0 += block) {
+    const int b1 = std::min(o1, b0 + block);
+    int t0 = 0;
+    for (; t0 + 4 <= t; t0 += 4)
+      for (int o = b0; o < b1; o++) Tiles::template run<1, 4>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+    for (; t0 < t; t0++) {
+      int o = b0;
+      for (; o + 4 <= b1; o += 4) Tiles::template run<4, 1>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+      for (; o < b1; o++) Tiles::template run<1, 1>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+    }
+  }
 }
 
 template <class Ops>

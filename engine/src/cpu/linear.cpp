@@ -14,9 +14,8 @@ void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t ldx, int T
   // Small products are not worth waking the workers for.
   const double macs = double(w.rows) * double(w.cols) * T;
   const int threads = macs < 1 << 16 ? 1 : pool.size();
-  // Chunks of whole row tiles (3 rows for several tokens, 4 for one: multiples of 12);
-  // several per thread to even out the load.
-  const int chunk = std::max(12, (w.rows / (threads * 4) + 11) / 12 * 12);
+  // Chunks of whole groups of 4 rows; several per thread to even out the load.
+  const int chunk = std::max(4, (w.rows / (threads * 4) + 3) / 4 * 4);
   const int n = (w.rows + chunk - 1) / chunk;
   auto body = [&](int i) {
     const int o0 = i * chunk, o1 = std::min(w.rows, o0 + chunk);
