@@ -31,6 +31,16 @@ DType dtype_of(int32_t t, ByteReader& r) {
 
 }  // namespace
 
+Tensor tensor_view(const Record& r) {
+  Tensor t;
+  t.dtype = r.dtype;
+  t.shape.assign(r.ne.rbegin(), r.ne.rend());  // ggml order is PyTorch order reversed
+  t.name = r.name;
+  t.nbytes = r.nbytes;
+  t.data = r.data;
+  return t;
+}
+
 int32_t type_code(DType t) {
   switch (t) {
     case DType::F32: return 0;
@@ -149,15 +159,7 @@ TensorMap load_rwkvcpp(const std::string& path) {
   m.keep_alive(file);
   const rwkvcpp::Header h =
       rwkvcpp::read(file->data(), file->size(), "rwkv.cpp file '" + path + "'", [](const rwkvcpp::Header&) {},
-                    [&](const rwkvcpp::Record& rec) {
-        Tensor t;
-        t.dtype = rec.dtype;
-        t.shape.assign(rec.ne.rbegin(), rec.ne.rend());  // ggml order is PyTorch order reversed
-        t.name = rec.name;
-        t.nbytes = rec.nbytes;
-        t.data = rec.data;
-        m.add(std::move(t));
-      });
+                    [&](const rwkvcpp::Record& rec) { m.add(rwkvcpp::tensor_view(rec)); });
   m.metadata["rwkvcpp.version"] = std::to_string(h.version);
   m.metadata["n_vocab"] = std::to_string(h.n_vocab);
   m.metadata["n_embd"] = std::to_string(h.n_embd);

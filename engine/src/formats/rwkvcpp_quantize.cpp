@@ -83,14 +83,8 @@ QuantizeReport quantize_rwkvcpp(const std::string& in, const std::string& out, D
         return;
       }
       const size_t cols = size_t(r.ne[0]), rows = size_t(r.ne[1]);  // 2-D (quantizable)
-      Tensor t;  // a view of the record
-      t.name = r.name;
-      t.dtype = r.dtype;
-      t.shape = {int64_t(rows), int64_t(cols)};
-      t.data = r.data;
-      t.nbytes = r.nbytes;
       blocks.resize(rows * cpu::weight_row_bytes(to, cols));
-      quantize_rows(t, rows, cols, to, blocks.data());
+      quantize_rows(rwkvcpp::tensor_view(r), rows, cols, to, blocks.data());
       w.bytes(blocks.data(), blocks.size());
       rep.quantized++;
     });

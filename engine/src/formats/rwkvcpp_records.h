@@ -31,6 +31,9 @@ struct Record {
 Header read(const uint8_t* data, size_t size, const std::string& what,
             const std::function<void(const Header&)>& on_header, const std::function<void(const Record&)>& each);
 
+// A record as a Tensor over the file's bytes (shape in PyTorch order).
+Tensor tensor_view(const Record& r);
+
 // The file's type code for a dtype (fp32, fp16 and the five quantized types).
 int32_t type_code(DType t);
 
