@@ -76,11 +76,7 @@ std::string Tensor::shape_str() const {
   return s + "]";
 }
 
-namespace {
-
 using quant::rd16;
-
-}  // namespace
 
 void tensor_to_f32(const Tensor& t, float* out, uint64_t first, uint64_t n) {
   const uint64_t total = uint64_t(t.numel());
