@@ -3,7 +3,6 @@
 // tokens, any row range: what batched streams rely on), and the float kernels stay within
 // the textbook bound of a float32 dot product of the decoded weights.
 #include <cstring>
-#include <random>
 
 #include "kernels/cpu/matmul_kernels.h"
 #include "kernels/half.h"
@@ -11,6 +10,8 @@
 #include "testing.h"
 
 namespace {
+
+using testing::random_values;
 
 using rwkv::cpu::WeightType;
 
@@ -22,14 +23,6 @@ const TypeCase kTypes[] = {{WeightType::F32, "f32"},   {WeightType::F16, "f16"},
                            {WeightType::Q8_0, "q8_0"}, {WeightType::Q4_0, "q4_0"}, {WeightType::Q4_1, "q4_1"},
                            {WeightType::Q5_0, "q5_0"}, {WeightType::Q5_1, "q5_1"}};
 const char* const kIsas[] = {"generic", "avx2", "avx512"};
-
-std::vector<float> random_values(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> g(0.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = g(rng);
-  return v;
-}
 
 // A rows x k matrix in type t and its decoded values.
 struct Matrix {

@@ -3,7 +3,6 @@
 // whole models in every type (quantized file = quantized at load, near its dequantized
 // weights), and the quantizer's errors.
 #include <cstring>
-#include <random>
 
 #include "kernels/cpu/matmul_kernels.h"
 #include "kernels/quant_blocks.h"
@@ -15,18 +14,12 @@
 
 namespace {
 
+using testing::random_values;
+
 using rwkv::cpu::WeightType;
 
 const WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q5_1, WeightType::Q5_0, WeightType::Q4_1, WeightType::Q4_0};
 const char* const kNames[] = {"q8_0", "q5_1", "q5_0", "q4_1", "q4_0"};
-
-std::vector<float> random_values(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> g(0.0f, scale);
-  std::vector<float> v(n);
-  for (auto& x : v) x = g(rng);
-  return v;
-}
 
 // Every value comes back within half a step of what was quantized (plus the fp16 rounding
 // of d and m), except, in the symmetric types (Q8_0, Q5_0, Q4_0), values beyond the largest

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -60,6 +61,15 @@ inline int& failures() {
       testing::failures()++;                                                  \
     }                                                                         \
   } while (0)
+
+// n values drawn from N(0, scale^2), the same for the same seed.
+inline std::vector<float> random_values(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = g(rng);
+  return v;
+}
 
 inline int finish() {
   if (failures()) std::fprintf(stderr, "%d check(s) failed\n", failures());
