@@ -97,7 +97,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  auto model = rwkv::Model::load(path, {.threads = 1});
+  rwkv::LoadOptions opts;
+  opts.threads = 1;
+  auto model = rwkv::Model::load(path, opts);
   const rwkv::ModelInfo& info = model->info();
   auto tok = rwkv::tokenizer_for_model(*model);
   if (tok->kind() != rwkv::TokenizerKind::Bytes) {
