@@ -22,7 +22,10 @@ void channel_mix(ThreadPool& pool, const ChannelMix& w, float* x, float* xx, con
     float* dst[2] = {xk, xr};
     shift_mix(xx, carry, T, C, mix, dst, 2);
   }
-  matmul(pool, w.key, xk, rows, hidden);
+  if (w.gated)
+    matmul(pool, {{w.key, xk, hidden}, {w.receptance, xr, r}}, rows);
+  else
+    matmul(pool, w.key, xk, rows, hidden);
   const size_t RF = size_t(rows) * size_t(F);
   for (size_t i = 0; i < RF; i++) {
     const float h = std::max(hidden[i], 0.0f);
@@ -30,7 +33,6 @@ void channel_mix(ThreadPool& pool, const ChannelMix& w, float* x, float* xx, con
   }
   matmul(pool, w.value, hidden, rows, out);
   if (w.gated) {
-    matmul(pool, w.receptance, xr, rows, r);
     for (size_t i = 0; i < RC; i++) x[i] += sigmoid(r[i]) * out[i];
   } else {
     for (size_t i = 0; i < RC; i++) x[i] += out[i];

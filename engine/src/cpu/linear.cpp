@@ -1,6 +1,7 @@
 #include "cpu/linear.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace rwkv::cpu {
 
@@ -8,23 +9,60 @@ void matmul(ThreadPool& pool, const Matrix& w, const float* x, int T, float* y) 
   matmul(pool, w, x, size_t(w.cols), T, y, size_t(w.rows));
 }
 
-void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t ldx, int T, float* y, size_t ldy) {
-  const RowsFn fn = matmul_kernels().rows[int(w.type)];
-  const size_t k = size_t(w.cols);
-  // Small products are not worth waking the workers for.
-  const double macs = double(w.rows) * double(w.cols) * T;
-  const int threads = macs < 1 << 16 ? 1 : pool.size();
-  // Chunks of whole groups of 4 rows; several per thread to even out the load.
+namespace {
+// A product's rows in chunks of whole groups of 4 rows, several per thread to even out the load.
+struct Chunks {
+  const Matrix* w = nullptr;
+  const float* x = nullptr;
+  size_t ldx = 0;
+  float* y = nullptr;
+  size_t ldy = 0;
+  int chunk = 0, n = 0;
+  void run(int i, int T) const {
+    const int o0 = i * chunk, o1 = std::min(w->rows, o0 + chunk);
+    matmul_kernels().rows[int(w->type)](w->data, size_t(w->cols), o0, o1, x, ldx, T, y, ldy);
+  }
+};
+
+Chunks chunks_of(const Matrix& w, const float* x, size_t ldx, float* y, size_t ldy, int threads) {
   const int chunk = std::max(4, (w.rows / (threads * 4) + 3) / 4 * 4);
-  const int n = (w.rows + chunk - 1) / chunk;
-  auto body = [&](int i) {
-    const int o0 = i * chunk, o1 = std::min(w.rows, o0 + chunk);
-    fn(w.data, k, o0, o1, x, ldx, T, y, ldy);
+  return {&w, x, ldx, y, ldy, chunk, (w.rows + chunk - 1) / chunk};
+}
+
+// Small products are not worth waking the workers for.
+int threads_for(const ThreadPool& pool, double macs) { return macs < 1 << 16 ? 1 : pool.size(); }
+}  // namespace
+
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t ldx, int T, float* y, size_t ldy) {
+  const int threads = threads_for(pool, double(w.rows) * double(w.cols) * T);
+  const Chunks c = chunks_of(w, x, ldx, y, ldy, threads);
+  if (threads == 1) {
+    for (int i = 0; i < c.n; i++) c.run(i, T);
+  } else {
+    pool.parallel_for(c.n, [&](int i) { c.run(i, T); });
+  }
+}
+
+void matmul(ThreadPool& pool, std::initializer_list<Product> products, int T) {
+  double macs = 0;
+  for (const Product& p : products) macs += double(p.w.rows) * double(p.w.cols) * T;
+  const int threads = threads_for(pool, macs);
+  Chunks chunks[8];
+  int n = 0, count = 0;
+  for (const Product& p : products) {
+    if (count == 8) throw std::logic_error("matmul: more than 8 products in one group");
+    chunks[count] = chunks_of(p.w, p.x, size_t(p.w.cols), p.y, size_t(p.w.rows), threads);
+    n += chunks[count++].n;
+  }
+  auto item = [&](int i) {
+    int j = 0;
+    for (; i >= chunks[j].n; j++) i -= chunks[j].n;
+    chunks[j].run(i, T);
   };
   if (threads == 1) {
-    for (int i = 0; i < n; i++) body(i);
+    for (int i = 0; i < n; i++) item(i);
   } else {
-    pool.parallel_for(n, body);
+    pool.parallel_for(n, item);
   }
 }
 

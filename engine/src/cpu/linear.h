@@ -2,6 +2,8 @@
 // rows of 32-value quantized blocks),
 // and the threaded product Y[t] = W x[t] for T rows.
 #pragma once
+#include <initializer_list>
+
 #include "kernels/cpu/matmul_kernels.h"
 #include "cpu/thread_pool.h"
 
@@ -18,5 +20,15 @@ struct Matrix {
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, int T, float* y);
 // Strided rows: y[t*ldy + o] = sum_k W[o][k] x[t*ldx + k] (e.g. one slice of a wider product).
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t ldx, int T, float* y, size_t ldy);
+
+// One of several independent products: y[t*rows + o] = sum_k W[o][k] x[t*cols + k].
+struct Product {
+  const Matrix& w;
+  const float* x;
+  float* y;
+};
+// Products none of which reads another's output, as one parallel loop: the workers are woken
+// once for all of them (a layer's r/k/v projections), not once per matrix.
+void matmul(ThreadPool& pool, std::initializer_list<Product> products, int T);
 
 }  // namespace rwkv::cpu

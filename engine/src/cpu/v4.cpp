@@ -47,9 +47,7 @@ class V4 final : public CpuRunner {
         float* out[3] = {xk, xv, xr};
         shift_mix(xx, att_x, T, C, mix, out, 3);
       }
-      matmul(pool_, w.rkv[K], xk, rows, k);
-      matmul(pool_, w.rkv[V], xv, rows, v);
-      matmul(pool_, w.rkv[R], xr, rows, r);
+      matmul(pool_, {{w.rkv[K], xk, k}, {w.rkv[V], xv, v}, {w.rkv[R], xr, r}}, rows);
       for (int stream = 0; stream < B; stream++) {
         float* S = att_x.at(stream);
         float *aa = S + C, *bb = S + 2 * C, *pp = S + 3 * C;

@@ -46,15 +46,14 @@ class V5 final : public CpuRunner {
         float* out[kMixes] = {xr, xk, xv, xg};
         shift_mix(xx, att_x, T, C, mix, out, w.gated ? 4 : 3);
       }
-      matmul(pool_, w.rkvg[R], xr, rows, r);
-      matmul(pool_, w.rkvg[K], xk, rows, k);
-      matmul(pool_, w.rkvg[V], xv, rows, v);
+      if (w.gated)
+        matmul(pool_, {{w.rkvg[R], xr, r}, {w.rkvg[K], xk, k}, {w.rkvg[V], xv, v}, {w.rkvg[G], xg, g}}, rows);
+      else
+        matmul(pool_, {{w.rkvg[R], xr, r}, {w.rkvg[K], xk, k}, {w.rkvg[V], xv, v}}, rows);
       wkv5(pool_, T, H, N, r, k, v, w.decay.data(), 0, w.bonus.data(), mat, y);
       group_norm(y, y, rows, C, H, w.ln_x.w.data(), w.ln_x.b.data(), info_.groupnorm_eps);
-      if (w.gated) {
-        matmul(pool_, w.rkvg[G], xg, rows, g);
+      if (w.gated)
         for (size_t i = 0; i < TC; i++) y[i] *= silu(g[i]);
-      }
       matmul(pool_, w.output, y, rows, r);
       for (size_t i = 0; i < TC; i++) x[i] += r[i];
 

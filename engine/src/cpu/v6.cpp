@@ -69,10 +69,7 @@ class V6 final : public CpuRunner {
         }
       }
 
-      matmul(pool_, w.kvrg[PR], xr, rows, r);
-      matmul(pool_, w.kvrg[PK], xk, rows, k);
-      matmul(pool_, w.kvrg[PV], xv, rows, v);
-      matmul(pool_, w.kvrg[PG], xg, rows, g);
+      matmul(pool_, {{w.kvrg[PR], xr, r}, {w.kvrg[PK], xk, k}, {w.kvrg[PV], xv, v}, {w.kvrg[PG], xg, g}}, rows);
       // The per-token decay.
       run_lora(pool_, w.decay_lora, xw, rows, lora_mid, decay);
       for (int t = 0; t < rows; t++) {

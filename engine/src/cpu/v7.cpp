@@ -57,9 +57,7 @@ class V7 final : public CpuRunner {
       layer_norm(x, xx, rows, C, p.ln1.w.data(), p.ln1.b.data());
       shift_delta(xx, att_x, T, C, dx);
       for (int j = 0; j < kMixes; j++) lerp(xx, dx, p.mix[j].data(), rows, C, xm[j]);
-      matmul(pool_, p.rkv[R], xm[R], rows, r);
-      matmul(pool_, p.rkv[K], xm[K], rows, k);
-      matmul(pool_, p.rkv[V], xm[V], rows, v);
+      matmul(pool_, {{p.rkv[R], xm[R], r}, {p.rkv[K], xm[K], k}, {p.rkv[V], xm[V], v}}, rows);
       run_lora(pool_, p.w_lora, xm[W], rows, mid, w);
       run_lora(pool_, p.a_lora, xm[A], rows, mid, a);
       run_lora(pool_, p.g_lora, xm[G], rows, mid, g);
