@@ -32,6 +32,11 @@ expect_error "bad token id 'x'" logits --model "$model" --tokens 1,x
 expect_error "out of range" logits --model "$model" --tokens 1,300
 expect_error "--mode must be step or sequence" logits --model "$model" --tokens 1 --mode fast
 expect_error "unknown command" frobnicate
+expect_error "not bf16" convert "$model" "$tmp/x.bin" bf16
+expect_error "expected IN OUT TYPE" convert "$model" "$tmp/x.bin"
+[ -e "$tmp/x.bin" ] && { echo "FAIL: a failed convert left $tmp/x.bin"; fail=1; }
+"$cli" convert "$model" "$tmp/c.bin" fp16 >"$tmp/conv" && grep -q '"type": "fp16"' "$tmp/conv" &&
+  "$cli" info --model "$tmp/c.bin" | grep -q '"arch": "rwkv4"' || { echo "FAIL: convert"; cat "$tmp/conv"; fail=1; }
 
 "$cli" info --model "$model" >"$tmp/info" || { echo "FAIL: info"; fail=1; }
 grep -q '"arch": "rwkv4"' "$tmp/info" || { echo "FAIL: info output"; cat "$tmp/info"; fail=1; }

@@ -5,7 +5,8 @@
 // as a fraction of the dense fp16 rate, and aggregate decode over batches of streams.
 // --model FILE times a checkpoint instead of a random shape (rwkv-bench-rwkvcpp times
 // rwkv.cpp on the same file, for side-by-side runs); --quantize TYPE quantizes it as it loads;
-// --write-rwkvcpp FILE writes the random model of --shape/--dtype as an rwkv.cpp file.
+// --write-rwkvcpp FILE writes the random model of --shape/--dtype as an rwkv.cpp file (with
+// --quantize, quantized as rwkv.cpp quantizes).
 // --streams N,...: N concurrent sessions on one model (one thread each), with the engine's
 // batching and without it in the same run: aggregate decode and prefill, step p50/p99.
 #include <sys/resource.h>
@@ -21,7 +22,6 @@
 #include "concurrent.h"
 #include "memory_bandwidth.h"
 #include "random_model.h"
-#include "rwkvcpp_writer.h"
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 #include "rwkv/model.h"
@@ -172,9 +172,11 @@ int run(const std::vector<std::string>& argv) {
   opts.batch_wait_us = int(a.get_int("batch-wait", opts.batch_wait_us, 0, 1000000));
 
   if (a.has("write-rwkvcpp")) {
-    // The random model as an rwkv.cpp file, to time it in both engines (rwkv-bench-rwkvcpp).
-    rwkv::bench::write_rwkvcpp(rwkv::bench::random_model(shape, dtype), a.get("write-rwkvcpp"), dtype);
-    std::printf("wrote %s (%s, %s)\n", a.get("write-rwkvcpp").c_str(), shape.name.c_str(), dtype_name.c_str());
+    // The random model as an rwkv.cpp file (quantized with --quantize), to time it in both
+    // engines (rwkv-bench-rwkvcpp).
+    const rwkv::DType type = opts.quantize.empty() ? dtype : rwkv::dtype_from_name(opts.quantize);
+    rwkv::write_rwkvcpp(rwkv::bench::random_model(shape, dtype), a.get("write-rwkvcpp"), type, opts.quantize_head);
+    std::printf("wrote %s (%s, %s)\n", a.get("write-rwkvcpp").c_str(), shape.name.c_str(), rwkv::dtype_name(type));
     return 0;
   }
   auto t0 = Clock::now();

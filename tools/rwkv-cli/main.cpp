@@ -26,9 +26,13 @@ const rwkv::cli::Command kCommands[] = {
      "[--save FILE] [--threads N] [--quantize TYPE [--quantize-head]]  (text from stdin)",
      rwkv::cli::cmd_score},
     {"quantize",
-     "quantize IN OUT TYPE [--with-head]  (an rwkv.cpp file's matrices to q8_0, q5_1, q5_0, q4_1 or q4_0, as rwkv.cpp "
-     "quantizes them)",
+     "quantize IN OUT TYPE [--with-head]  (a model's matrices to q8_0, q5_1, q5_0, q4_1 or q4_0 in an rwkv.cpp "
+     "file, as rwkv.cpp quantizes them)",
      rwkv::cli::cmd_quantize},
+    {"convert",
+     "convert IN OUT TYPE [--with-head]  (a .pth, safetensors or GGUF model as an rwkv.cpp file: fp32, fp16 or a "
+     "quantized type)",
+     rwkv::cli::cmd_convert},
     {"state", "state --model PATH --state FILE  (a state file's stream position and contents)", rwkv::cli::cmd_state},
 };
 
