@@ -1,5 +1,5 @@
-// The tiling shared by every instruction set: one row x NT tokens at a time, each output
-// accumulated by Ops::dot-style lanes in the same order regardless of NT.
+// The tiling shared by every instruction set: tiles of NR rows x NT tokens, each output one
+// chain of lane-wise multiply-adds in the order of k, the same whatever the tile.
 // Ops provides: vec, zero(), load_x(p), load_w(p) (type-specific), fma(a, b, c),
 // reduce(acc0, acc1) -> float, kWidth (floats per vec), and scalar_w(p, i).
 #pragma once
@@ -16,27 +16,36 @@ namespace rwkv::cpu {
 // on two cores and fp16 a little; fp32 had lost a fifth with it, so fp32 goes without.
 constexpr size_t kPrefetchRows = 4;
 
-template <class Ops, int NT>
+// The weights of NR rows are converted once and meet NT tokens' activations, each loaded once
+// for the NR rows: 3 x 4 tiles keep 12 accumulators, 3 weight and 1 activation vectors in
+// AVX2's 16 registers.
+template <class Ops, int NR, int NT>
 inline void tile(const typename Ops::WT* w, size_t k, int o, const float* x, size_t ldx, float* y,
                  size_t ldy) {
   using V = typename Ops::vec;
   constexpr size_t W = Ops::kWidth;
-  const typename Ops::WT* wr = w + size_t(o) * k;
-  V acc[NT][2];
-  for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = Ops::zero();
+  V acc[NR][NT];
+  for (int r = 0; r < NR; r++)
+    for (int t = 0; t < NT; t++) acc[r][t] = Ops::zero();
   size_t i = 0;
-  for (; i + 2 * W <= k; i += 2 * W) {
-    if constexpr (sizeof(typename Ops::WT) == 2) __builtin_prefetch(wr + i + kPrefetchRows * k);
-    const V w0 = Ops::load_w(wr + i), w1 = Ops::load_w(wr + i + W);
+  for (; i + W <= k; i += W) {
+    if constexpr (sizeof(typename Ops::WT) == 2)
+      if (i % (2 * W) == 0)  // once a 32-byte step of each row
+        for (int r = 0; r < NR; r++) __builtin_prefetch(w + size_t(o + r) * k + i + kPrefetchRows * k);
+    V wv[NR];
+    for (int r = 0; r < NR; r++) wv[r] = Ops::load_w(w + size_t(o + r) * k + i);
     for (int t = 0; t < NT; t++) {
-      acc[t][0] = Ops::fma(w0, Ops::load_x(x + t * ldx + i), acc[t][0]);
-      acc[t][1] = Ops::fma(w1, Ops::load_x(x + t * ldx + i + W), acc[t][1]);
+      const V xv = Ops::load_x(x + t * ldx + i);
+      for (int r = 0; r < NR; r++) acc[r][t] = Ops::fma(wv[r], xv, acc[r][t]);
     }
   }
-  for (int t = 0; t < NT; t++) {
-    float s = Ops::reduce(acc[t][0], acc[t][1]);
-    for (size_t j = i; j < k; j++) s += Ops::scalar_w(wr, j) * x[t * ldx + j];
-    y[t * ldy + size_t(o)] = s;
+  for (int r = 0; r < NR; r++) {
+    const typename Ops::WT* wr = w + size_t(o + r) * k;
+    for (int t = 0; t < NT; t++) {
+      float s = Ops::reduce(acc[r][t], Ops::zero());
+      for (size_t j = i; j < k; j++) s += Ops::scalar_w(wr, j) * x[t * ldx + j];
+      y[t * ldy + size_t(o + r)] = s;
+    }
   }
 }
 
@@ -97,45 +106,94 @@ inline void qtile(const uint8_t* w, size_t k, int o, const XBlock* x, size_t ldx
   for (int t = 0; t < NT; t++) y[t * ldy + size_t(o)] = Ops::hsum(acc[t]) + off[t];
 }
 
-// Tile families for rows(): plain element types and quantized blocks.
+// Sanitizer builds instrument every load, and the registers that takes spill the wide tiles'
+// accumulators; they run the same sums one row at a time (the same results, bit for bit).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kFloatRows = 1;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr int kFloatRows = 1;
+#else
+constexpr int kFloatRows = 3;
+#endif
+#else
+constexpr int kFloatRows = 3;
+#endif
+
+// Tile families for rows(): plain element types and quantized blocks (whose codes take two
+// registers a row, so their tiles are one row wide).
 template <class Ops>
 struct PlainTiles {
   using W = typename Ops::WT;
+  static constexpr int kRows = kFloatRows, kCachedRows = 4;
   static size_t row_bytes(size_t k) { return k * sizeof(W); }
-  template <int NT>
+  template <int NR, int NT>
   static void run(const void* w, size_t k, int o, const float* x, size_t ldx, float* y, size_t ldy) {
-    tile<Ops, NT>(static_cast<const W*>(w), k, o, x, ldx, y, ldy);
+    tile<Ops, NR, NT>(static_cast<const W*>(w), k, o, x, ldx, y, ldy);
   }
 };
 
 template <class Ops>
 struct BlockTiles {
+  static constexpr int kRows = 1, kCachedRows = 1;
   static size_t row_bytes(size_t k) { return k / 32 * Ops::kBlockBytes; }
-  template <int NT>
+  template <int NR, int NT>
   static void run(const void* w, size_t k, int o, const XBlock* x, size_t ldx, float* y, size_t ldy) {
+    static_assert(NR == 1);
     qtile<Ops, NT>(static_cast<const uint8_t*>(w), k, o, x, ldx, y, ldy);
   }
 };
 
-// Rows [o0, o1) for all t tokens: token blocks of 4 share each weight load; the remaining
-// tokens go one at a time, row after row. One row at a time reads the weights as one
-// sequential stream: on two EPYC cores a single token's product read fp32, fp16 and Q8_0
-// matrices at 90-100%, 80% and 93% of the plain read bandwidth that way, against 75%, 70%
-// and 60% with four rows' streams interleaved, and it was no slower in cache. The rows go in
-// blocks of about 32 KB of weights, which stay in cache while every token passes over them:
+// Rows [b0, b1) for NT tokens: NR rows per tile, the rest one at a time.
+template <class Tiles, int NR, int NT, class X>
+void rows_for_tokens(const void* w, size_t k, int b0, int b1, const X* x, size_t ldx, float* y, size_t ldy) {
+  int o = b0;
+  if constexpr (NR > 1)
+    for (; o + NR <= b1; o += NR) Tiles::template run<NR, NT>(w, k, o, x, ldx, y, ldy);
+  for (; o < b1; o++) Tiles::template run<1, NT>(w, k, o, x, ldx, y, ldy);
+}
+
+// All t tokens over rows [b0, b1): groups of 4 tokens, then the last 1-3 as one group.
+template <class Tiles, class X>
+void tokens_over_rows(const void* w, size_t k, int b0, int b1, const X* x, size_t ldx, int t, float* y, size_t ldy) {
+  constexpr int NR = Tiles::kRows;
+  int t0 = 0;
+  for (; t0 + 4 <= t; t0 += 4) rows_for_tokens<Tiles, NR, 4>(w, k, b0, b1, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+  const X* xr = x + t0 * ldx;
+  float* yr = y + t0 * ldy;
+  switch (t - t0) {
+    case 3: rows_for_tokens<Tiles, NR, 3>(w, k, b0, b1, xr, ldx, yr, ldy); break;
+    case 2: rows_for_tokens<Tiles, NR, 2>(w, k, b0, b1, xr, ldx, yr, ldy); break;
+    case 1: rows_for_tokens<Tiles, NR, 1>(w, k, b0, b1, xr, ldx, yr, ldy); break;
+    default: break;
+  }
+}
+
+// A single token's rows of at least this many bytes stream from memory; fewer are taken to
+// be in cache (a small model, or a thread's share of a small matrix). Quantized tiles are one
+// row wide either way.
+constexpr size_t kStreamBytes = size_t(64) << 10;
+
+// Rows [o0, o1) for all t tokens. A single token streaming from memory goes one row at a
+// time: one sequential stream, which two EPYC cores read at 90-100% (fp32), 80-95% (fp16)
+// and 93% (Q8_0) of the plain read bandwidth, against 75%, 70% and 60% with four rows'
+// streams interleaved; in cache, where one chain a row would wait on each multiply-add, four
+// rows at once. Up to two groups of tokens (a batch of streams in step mode) take each tile
+// of rows in turn: the rows come from memory for the first group and from L1 for the second,
+// so reading and arithmetic interleave finely. More tokens (a prefill) go over blocks of
+// about 32 KB of weights, which stay in cache while every group passes over them. Either way
 // each weight comes from memory once per call, however many tokens (or streams) it serves.
-// Every output is the same sum in the same order whichever tile computes it.
 template <class Tiles, class X>
 void tiled_rows(const void* w, size_t k, int o0, int o1, const X* x, size_t ldx, int t, float* y, size_t ldy) {
-  const int block = int(std::max<size_t>(4, (size_t(32) << 10) / Tiles::row_bytes(k) / 4 * 4));
-  for (int b0 = o0; b0 < o1; b0 += block) {
-    const int b1 = std::min(o1, b0 + block);
-    int t0 = 0;
-    for (; t0 + 4 <= t; t0 += 4)
-      for (int o = b0; o < b1; o++) Tiles::template run<4>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
-    for (; t0 < t; t0++)
-      for (int o = b0; o < b1; o++) Tiles::template run<1>(w, k, o, x + t0 * ldx, ldx, y + t0 * ldy, ldy);
+  if (t == 1) {
+    if (size_t(o1 - o0) * Tiles::row_bytes(k) >= kStreamBytes)
+      return rows_for_tokens<Tiles, 1, 1>(w, k, o0, o1, x, ldx, y, ldy);
+    return rows_for_tokens<Tiles, Tiles::kCachedRows, 1>(w, k, o0, o1, x, ldx, y, ldy);
   }
+  constexpr int NR = Tiles::kRows;
+  const int block = t <= 8 ? NR : int(std::max<size_t>(NR, (size_t(32) << 10) / Tiles::row_bytes(k) / NR * NR));
+  for (int b0 = o0; b0 < o1; b0 += block)
+    tokens_over_rows<Tiles>(w, k, b0, std::min(o1, b0 + block), x, ldx, t, y, ldy);
 }
 
 template <class Ops>

@@ -10,7 +10,8 @@ void matmul(ThreadPool& pool, const Matrix& w, const float* x, int T, float* y) 
 }
 
 namespace {
-// A product's rows in chunks of whole groups of 4 rows, several per thread to even out the load.
+// A product's rows in chunks of whole row tiles (3 rows for several tokens, 4 for one in cache:
+// multiples of 12), several per thread to even out the load.
 struct Chunks {
   const Matrix* w = nullptr;
   const float* x = nullptr;
@@ -25,7 +26,7 @@ struct Chunks {
 };
 
 Chunks chunks_of(const Matrix& w, const float* x, size_t ldx, float* y, size_t ldy, int threads) {
-  const int chunk = std::max(4, (w.rows / (threads * 4) + 3) / 4 * 4);
+  const int chunk = std::max(12, (w.rows / (threads * 4) + 11) / 12 * 12);
   return {&w, x, ldx, y, ldy, chunk, (w.rows + chunk - 1) / chunk};
 }
 
