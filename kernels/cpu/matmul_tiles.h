@@ -1,5 +1,5 @@
-// The tiling shared by every instruction set: tiles of NR rows x NT tokens, each output one
-// chain of lane-wise multiply-adds in the order of k, the same whatever the tile.
+// The tiling shared by every instruction set: tiles of NR rows x NT tokens, each output summed
+// in an order of its own type's (tile below), the same whatever the tile.
 // Ops provides: vec, zero(), load_x(p), load_w(p) (type-specific), fma(a, b, c),
 // reduce(acc0, acc1) -> float, kWidth (floats per vec), and scalar_w(p, i).
 #pragma once
@@ -17,32 +17,43 @@ namespace rwkv::cpu {
 constexpr size_t kPrefetchRows = 4;
 
 // The weights of NR rows are converted once and meet NT tokens' activations, each loaded once
-// for the NR rows: 3 x 4 tiles keep 12 accumulators, 3 weight and 1 activation vectors in
-// AVX2's 16 registers.
+// for the NR rows. Each output is kChains chains (C) of lane-wise multiply-adds, chain c over
+// the vectors c, c + C, ... of k, summed at the end: one chain for fp16 and bf16, so that
+// 3 x 4 tiles keep their 12 accumulators, 3 weight and 1 activation vectors in AVX2's 16
+// registers (converted weights are worth sharing between tokens); two for fp32, whose decode
+// from memory needs the second chain to catch up after a miss (one row at a time read the
+// 169M fp32 model 10% slower with one), and whose tiles stay one row wide.
+template <class Ops>
+constexpr int kChains = sizeof(typename Ops::WT) == 4 ? 2 : 1;
+
 template <class Ops, int NR, int NT>
 inline void tile(const typename Ops::WT* w, size_t k, int o, const float* x, size_t ldx, float* y,
                  size_t ldy) {
   using V = typename Ops::vec;
   constexpr size_t W = Ops::kWidth;
-  V acc[NR][NT];
+  constexpr int C = kChains<Ops>;
+  V acc[NR][NT][C];
   for (int r = 0; r < NR; r++)
-    for (int t = 0; t < NT; t++) acc[r][t] = Ops::zero();
+    for (int t = 0; t < NT; t++)
+      for (int c = 0; c < C; c++) acc[r][t][c] = Ops::zero();
   size_t i = 0;
-  for (; i + W <= k; i += W) {
+  for (; i + C * W <= k; i += C * W) {
     if constexpr (sizeof(typename Ops::WT) == 2)
       if (i % (2 * W) == 0)  // once a 32-byte step of each row
         for (int r = 0; r < NR; r++) __builtin_prefetch(w + size_t(o + r) * k + i + kPrefetchRows * k);
-    V wv[NR];
-    for (int r = 0; r < NR; r++) wv[r] = Ops::load_w(w + size_t(o + r) * k + i);
-    for (int t = 0; t < NT; t++) {
-      const V xv = Ops::load_x(x + t * ldx + i);
-      for (int r = 0; r < NR; r++) acc[r][t] = Ops::fma(wv[r], xv, acc[r][t]);
+    for (int c = 0; c < C; c++) {
+      V wv[NR];
+      for (int r = 0; r < NR; r++) wv[r] = Ops::load_w(w + size_t(o + r) * k + i + c * W);
+      for (int t = 0; t < NT; t++) {
+        const V xv = Ops::load_x(x + t * ldx + i + c * W);
+        for (int r = 0; r < NR; r++) acc[r][t][c] = Ops::fma(wv[r], xv, acc[r][t][c]);
+      }
     }
   }
   for (int r = 0; r < NR; r++) {
     const typename Ops::WT* wr = w + size_t(o + r) * k;
     for (int t = 0; t < NT; t++) {
-      float s = Ops::reduce(acc[r][t], Ops::zero());
+      float s = Ops::reduce(acc[r][t][0], C == 2 ? acc[r][t][C - 1] : Ops::zero());
       for (size_t j = i; j < k; j++) s += Ops::scalar_w(wr, j) * x[t * ldx + j];
       y[t * ldy + size_t(o + r)] = s;
     }
@@ -125,7 +136,7 @@ constexpr int kFloatRows = 3;
 template <class Ops>
 struct PlainTiles {
   using W = typename Ops::WT;
-  static constexpr int kRows = kFloatRows, kCachedRows = 4;
+  static constexpr int kRows = kChains<Ops> == 1 ? kFloatRows : 1, kCachedRows = 4;
   static size_t row_bytes(size_t k) { return k * sizeof(W); }
   template <int NR, int NT>
   static void run(const void* w, size_t k, int o, const float* x, size_t ldx, float* y, size_t ldy) {
