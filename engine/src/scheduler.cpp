@@ -15,6 +15,7 @@ void Scheduler::eval(State& state, std::span<const uint32_t> tokens, float* logi
   r.which = which;
   std::unique_lock<std::mutex> lk(m_);
   pending_.push_back(&r);
+  if (last_states_.count(&state)) back_++;
   changed_.notify_all();
   while (!r.finished) {
     if (running_) {
@@ -22,9 +23,11 @@ void Scheduler::eval(State& state, std::span<const uint32_t> tokens, float* logi
       continue;
     }
     running_ = true;
-    // Streams that were in the last pass are likely coming back: give them a moment.
-    if (pending_.size() < last_pass_)
-      changed_.wait_for(lk, wait_, [&] { return pending_.size() >= last_pass_; });
+    // Streams that were in the last pass are likely coming back: give them a moment. (Waiting
+    // for as many requests as that pass had is not the same: a stream that missed it counts,
+    // and then one of the returning streams misses this pass, and so on.)
+    if (back_ < last_states_.size())
+      changed_.wait_for(lk, wait_, [&] { return back_ >= last_states_.size(); });
     const std::vector<Request*> work = pending_;
     lk.unlock();
     try {
@@ -39,7 +42,10 @@ void Scheduler::eval(State& state, std::span<const uint32_t> tokens, float* logi
     for (Request* q : work) q->finished = q->done == q->tokens.size();
     pending_.erase(std::remove_if(pending_.begin(), pending_.end(), [](const Request* q) { return q->finished; }),
                    pending_.end());
-    last_pass_ = work.size();
+    last_states_.clear();
+    for (const Request* q : work) last_states_.insert(q->state);
+    back_ = 0;  // those still pending (more tokens to go) are back already
+    for (const Request* q : pending_) back_ += last_states_.count(q->state);
     stats_.passes++;
     stats_.requests += work.size();
     running_ = false;

@@ -18,6 +18,7 @@
 #include <exception>
 #include <mutex>
 #include <span>
+#include <unordered_set>
 #include <vector>
 
 #include "runner.h"
@@ -50,7 +51,8 @@ class Scheduler {
   std::condition_variable changed_;  // a request arrived, or a pass ended
   std::vector<Request*> pending_;    // guarded by m_
   bool running_ = false;             // a leader holds the pass; guarded by m_
-  size_t last_pass_ = 0;             // requests in the previous pass; guarded by m_
+  std::unordered_set<const State*> last_states_;  // the previous pass's streams; guarded by m_
+  size_t back_ = 0;  // requests pending from those streams; guarded by m_
   BatchStats stats_;                 // guarded by m_
   // The leader's buffers (only the leader touches them).
   std::vector<uint32_t> tokens_;
