@@ -66,8 +66,9 @@ void token_alone() {
     }
     for (const TypeCase& tc : kTypes) {
       const bool quantized = rwkv::cpu::weight_is_quantized(tc.type);
-      // k not a multiple of the vector width exercises the float kernels' scalar tail.
-      for (size_t k : quantized ? std::vector<size_t>{256} : std::vector<size_t>{256, 203}) {
+      // k not a multiple of the vector width exercises the float kernels' scalar tail; k = 1024
+      // makes a single token's rows long enough to be read as streaming (matmul_tiles.h).
+      for (size_t k : quantized ? std::vector<size_t>{256} : std::vector<size_t>{256, 203, 1024}) {
         const Matrix m = make_matrix(tc.type, rows, k, uint32_t(k) + uint32_t(tc.type));
         const int kMaxT = 40;
         const std::vector<float> x = random_values(size_t(kMaxT) * k, 7);
