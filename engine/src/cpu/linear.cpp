@@ -5,9 +5,7 @@
 
 namespace rwkv::cpu {
 
-void matmul(ThreadPool& pool, const Matrix& w, const float* x, int T, float* y) {
-  matmul(pool, w, x, size_t(w.cols), T, y, size_t(w.rows));
-}
+void matmul(ThreadPool& pool, const Matrix& w, const float* x, int T, float* y) { matmul(pool, {{w, x, y}}, T); }
 
 namespace {
 // A product's rows in chunks of whole row tiles (3 rows for several tokens, 4 for one in cache:
@@ -35,13 +33,7 @@ int threads_for(const ThreadPool& pool, double macs) { return macs < 1 << 16 ? 1
 }  // namespace
 
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t ldx, int T, float* y, size_t ldy) {
-  const int threads = threads_for(pool, double(w.rows) * double(w.cols) * T);
-  const Chunks c = chunks_of(w, x, ldx, y, ldy, threads);
-  if (threads == 1) {
-    for (int i = 0; i < c.n; i++) c.run(i, T);
-  } else {
-    pool.parallel_for(c.n, [&](int i) { c.run(i, T); });
-  }
+  matmul(pool, {{w, x, y, ldx, ldy}}, T);
 }
 
 void matmul(ThreadPool& pool, std::initializer_list<Product> products, int T) {
@@ -52,7 +44,7 @@ void matmul(ThreadPool& pool, std::initializer_list<Product> products, int T) {
   int n = 0, count = 0;
   for (const Product& p : products) {
     if (count == 8) throw std::logic_error("matmul: more than 8 products in one group");
-    chunks[count] = chunks_of(p.w, p.x, size_t(p.w.cols), p.y, size_t(p.w.rows), threads);
+    chunks[count] = chunks_of(p.w, p.x, p.ldx ? p.ldx : size_t(p.w.cols), p.y, p.ldy ? p.ldy : size_t(p.w.rows), threads);
     n += chunks[count++].n;
   }
   auto item = [&](int i) {

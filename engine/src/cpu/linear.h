@@ -21,11 +21,13 @@ void matmul(ThreadPool& pool, const Matrix& w, const float* x, int T, float* y);
 // Strided rows: y[t*ldy + o] = sum_k W[o][k] x[t*ldx + k] (e.g. one slice of a wider product).
 void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t ldx, int T, float* y, size_t ldy);
 
-// One of several independent products: y[t*rows + o] = sum_k W[o][k] x[t*cols + k].
+// One of several independent products: y[t*ldy + o] = sum_k W[o][k] x[t*ldx + k], with
+// ldx = cols and ldy = rows when left 0.
 struct Product {
   const Matrix& w;
   const float* x;
   float* y;
+  size_t ldx = 0, ldy = 0;
 };
 // Products none of which reads another's output, as one parallel loop: the workers are woken
 // once for all of them (a layer's r/k/v projections), not once per matrix.
