@@ -163,6 +163,16 @@ void errors() {
   std::system(("rm -rf '" + tmp + "'").c_str());
 }
 
+// A model missing one of RWKV-7's six mixes fails naming it, instead of writing zeros.
+void incomplete() {
+  const std::string tmp = testing::temp_dir("convert-incomplete");
+  rwkv::TensorMap m = rwkv::load_checkpoint(dir() + "tiny-rwkv-7v0-834K-FP32.bin");
+  m.remove("blocks.1.att.x_a");
+  CHECK_THROWS(rwkv::write_rwkvcpp(m, tmp + "/x.bin", rwkv::DType::F32), "layer 1 lacks");
+  CHECK(!std::ifstream(tmp + "/x.bin").good());
+  std::system(("rm -rf '" + tmp + "'").c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -172,6 +182,7 @@ int main(int argc, char** argv) {
                              {"q5-0", [] { as_rwkvcpp("Q5_0"); }, true},
                              {"q5-1", [] { as_rwkvcpp("Q5_1"); }, true},
                              {"v6", v6, true},
+                             {"incomplete", incomplete, true},
                              {"bundled", bundled, false},
                              {"errors", errors, false}},
                             !testing::testdata().empty());

@@ -59,7 +59,9 @@ std::vector<Out> converter_layout(const TensorMap& m) {
   int64_t heads = 0;
   if (arch == Arch::V6) heads = m.get("blocks.0.att.time_faaaa").shape.at(0);
   std::vector<Out> outs;
-  std::map<std::string, Out> joined;  // RWKV-7's att.x_r .. x_g of each layer, as att.x_rwkvag
+  // RWKV-7's att.x_r .. x_g of each layer, joined as att.x_rwkvag; by layer number, with the
+  // slots filled.
+  std::map<int, std::pair<Out, int>> joined;
   for (const auto& [name, t] : m.tensors()) {
     Out o{name, t.shape, tensor_to_f32(t)};
     if (contains(name, ".time_")) squeeze(o);
@@ -96,18 +98,24 @@ std::vector<Out> converter_layout(const TensorMap& m) {
       // BlinkDL's order r, w, k, v, a, g: each [1, 1, C], stacked as [6, 1, C].
       static const char* kOrder[] = {"x_r", "x_w", "x_k", "x_v", "x_a", "x_g"};
       const size_t at = name.rfind("att.x_") + 4;
-      const std::string layer = name.substr(0, at);
-      Out& j = joined.try_emplace(layer, Out{layer + "x_rwkvag", {6, 1, t.shape.back()}, {}}).first->second;
+      const std::string prefix = name.substr(0, at);  // blocks.N.att.
+      auto& [j, filled] = joined.try_emplace(std::stoi(name.substr(7)), Out{prefix + "x_rwkvag", {6, 1, t.shape.back()}, {}}, 0)
+                              .first->second;
       j.values.resize(6 * size_t(t.shape.back()));
       int slot = 0;
       while (slot < 6 && name.compare(at, std::string::npos, kOrder[slot]) != 0) slot++;
-      if (slot == 6) throw Error("unexpected RWKV-7 tensor '" + name + "'");
+      if (slot == 6 || o.values.size() != size_t(t.shape.back()))
+        throw Error("unexpected RWKV-7 tensor '" + name + "' " + t.shape_str());
       std::copy(o.values.begin(), o.values.end(), j.values.begin() + ptrdiff_t(size_t(slot) * size_t(t.shape.back())));
+      filled |= 1 << slot;
       continue;
     }
     outs.push_back(std::move(o));
   }
-  for (auto& [layer, j] : joined) outs.push_back(std::move(j));
+  for (auto& [layer, jf] : joined) {
+    if (jf.second != 0x3f) throw Error("layer " + std::to_string(layer) + " lacks some of att.x_r .. att.x_g");
+    outs.push_back(std::move(jf.first));
+  }
   return outs;
 }
 
