@@ -3,12 +3,12 @@
 // rwkv.cpp model files), the inverse of what load_rwkvcpp undoes.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 
-#include "formats/mapped_file.h"
+#include "arch/hparams.h"
 #include "formats/rwkvcpp_writer.h"
 #include "kernels/half.h"
-#include "quantize.h"
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 
@@ -43,21 +43,10 @@ void squeeze(Out& o) {
   o.shape = s;
 }
 
-enum class Arch { V4, V51, V52, V6, V7 };
-
-Arch arch_of(const TensorMap& m) {
-  // As the converter tells them apart (RWKV-6 has a gate too, so it goes first).
-  if (m.has("blocks.0.att.k_k")) return Arch::V7;
-  if (m.has("blocks.0.att.time_maa_x")) return Arch::V6;
-  if (m.has("blocks.0.att.ln_x.weight")) return m.has("blocks.0.att.gate.weight") ? Arch::V52 : Arch::V51;
-  return Arch::V4;
-}
-
-// The converter's records for a canonical (BlinkDL) map.
-std::vector<Out> converter_layout(const TensorMap& m) {
-  const Arch arch = arch_of(m);
-  int64_t heads = 0;
-  if (arch == Arch::V6) heads = m.get("blocks.0.att.time_faaaa").shape.at(0);
+// The converter's records for a canonical (BlinkDL) map of the model `info` describes.
+std::vector<Out> converter_layout(const TensorMap& m, const ModelInfo& info) {
+  const Arch arch = info.arch;
+  const int64_t heads = info.n_head;
   std::vector<Out> outs;
   // RWKV-7's att.x_r .. x_g of each layer, joined as att.x_rwkvag; by layer number, with the
   // slots filled.
@@ -76,11 +65,11 @@ std::vector<Out> converter_layout(const TensorMap& m) {
           transpose_last(o);
         if (contains(name, ".time_decay") && !contains(name, "_w")) o.shape = {heads, int64_t(o.values.size()) / heads, 1};
         break;
-      case Arch::V51:
-      case Arch::V52:
+      case Arch::V5_1:
+      case Arch::V5_2:
         if (contains(name, ".time_decay")) {
           for (float& x : o.values) x = std::exp(-std::exp(x));
-          if (arch == Arch::V52) o.shape.push_back(1);
+          if (arch == Arch::V5_2) o.shape.push_back(1);
           else o.shape = {int64_t(o.values.size()), 1, 1};
         }
         if (contains(name, ".time_first")) {
@@ -134,30 +123,22 @@ QuantizeReport write_rwkvcpp(const TensorMap& m, const std::string& out, DType t
   if (!quantize && type != DType::F32 && type != DType::F16)
     throw Error(std::string("rwkv.cpp files are fp32, fp16, q8_0, q5_1, q5_0, q4_1 or q4_0, not ") + dtype_name(type));
   if (with_head && !quantize) throw Error("with_head quantizes the head: it needs a quantized type");
-  const cpu::WeightType to = quantize ? quantized_type(type) : cpu::WeightType::F32;
-  const Tensor& emb = m.get("emb.weight");
-  uint32_t n_layer = 0;
-  while (m.has("blocks." + std::to_string(n_layer) + ".ln1.weight")) n_layer++;
-  if (emb.shape.size() != 2 || n_layer == 0) throw Error("not an RWKV model: no 2-D emb.weight or no blocks.0");
+  const ModelInfo info = detect_model(m, {});
 
   QuantizeReport rep;
   rwkvcpp::FileWriter w(out);
-  w.header(uint32_t(emb.shape[0]), uint32_t(emb.shape[1]), n_layer, type);
+  w.header(uint32_t(info.n_vocab), uint32_t(info.n_embd), uint32_t(info.n_layer), type);
   std::vector<uint16_t> half;
-  std::vector<uint8_t> blocks;
-  for (const Out& o : converter_layout(m)) {
+  for (const Out& o : converter_layout(m, info)) {
     const std::vector<int32_t> ne(o.shape.rbegin(), o.shape.rend());
     // A quantized file is rwkv.cpp's quantizer applied to the fp32 file.
     if (quantize && rwkvcpp::quantizable(o.name, ne, DType::F32, with_head)) {
-      Tensor t;
+      Tensor t;  // a view of the values
       t.name = o.name;
       t.shape = o.shape;
       t.data = reinterpret_cast<const uint8_t*>(o.values.data());
       t.nbytes = o.values.size() * sizeof(float);
-      const size_t cols = size_t(ne[0]), rows = size_t(ne[1]);
-      blocks.resize(rows * cpu::weight_row_bytes(to, cols));
-      quantize_rows(t, rows, cols, to, blocks.data());
-      w.record(o.name, ne, type, blocks.data(), blocks.size());
+      w.quantized_record(t, ne, type);
       rep.quantized++;
     } else if (type == DType::F16 && half_in_fp16_file(o)) {
       half.resize(o.values.size());
@@ -174,9 +155,8 @@ QuantizeReport write_rwkvcpp(const TensorMap& m, const std::string& out, DType t
 }
 
 QuantizeReport convert_to_rwkvcpp(const std::string& in, const std::string& out, DType type, bool with_head) {
-  const TensorMap m = load_checkpoint(in);
-  QuantizeReport rep = write_rwkvcpp(m, out, type, with_head);
-  rep.bytes_in = MappedFile::open(in)->size();
+  QuantizeReport rep = write_rwkvcpp(load_checkpoint(in), out, type, with_head);
+  rep.bytes_in = std::filesystem::file_size(in);  // it loaded, so it is there
   return rep;
 }
 

@@ -1,6 +1,4 @@
 // Quantized rwkv.cpp files (rwkv/formats.h: quantize_rwkvcpp): an rwkv.cpp input record by record.
-#include <vector>
-
 #include "formats/rwkvcpp_records.h"
 #include "formats/rwkvcpp_writer.h"
 #include "quantize.h"
@@ -10,13 +8,12 @@
 namespace rwkv {
 
 QuantizeReport quantize_rwkvcpp(const std::string& in, const std::string& out, DType type, bool with_head) {
-  const cpu::WeightType to = quantized_type(type);
+  quantized_type(type);  // fails first, naming the choices, for a type that is not quantized
   if (detect_format(in) != "rwkv.cpp") return convert_to_rwkvcpp(in, out, type, with_head);
   auto file = MappedFile::open(in);
   QuantizeReport rep;
   rep.bytes_in = file->size();
   rwkvcpp::FileWriter w(out);
-  std::vector<uint8_t> blocks;
   const auto header = [&](const rwkvcpp::Header& h) { w.header(h.n_vocab, h.n_embd, h.n_layer, type); };
   rwkvcpp::read(file->data(), file->size(), "rwkv.cpp file '" + in + "'", header, [&](const rwkvcpp::Record& r) {
     if (!rwkvcpp::quantizable(r.name, r.ne, r.dtype, with_head)) {
@@ -24,10 +21,7 @@ QuantizeReport quantize_rwkvcpp(const std::string& in, const std::string& out, D
       rep.kept++;
       return;
     }
-    const size_t cols = size_t(r.ne[0]), rows = size_t(r.ne[1]);  // 2-D (quantizable)
-    blocks.resize(rows * cpu::weight_row_bytes(to, cols));
-    quantize_rows(rwkvcpp::tensor_view(r), rows, cols, to, blocks.data());
-    w.record(r.name, r.ne, type, blocks.data(), blocks.size());
+    w.quantized_record(rwkvcpp::tensor_view(r), r.ne, type);
     rep.quantized++;
   });
   rep.bytes_out = w.commit();

@@ -5,6 +5,7 @@
 
 #include "formats/rwkvcpp_records.h"
 #include "kernels/cpu/matmul_kernels.h"
+#include "quantize.h"
 #include "rwkv/error.h"
 
 namespace rwkv::rwkvcpp {
@@ -40,6 +41,14 @@ void FileWriter::record(const std::string& name, const std::vector<int32_t>& ne,
   for (int32_t d : ne) put32(d);
   put(name.data(), name.size());
   put(data, bytes);
+}
+
+void FileWriter::quantized_record(const Tensor& t, const std::vector<int32_t>& ne, DType type) {
+  const cpu::WeightType to = quantized_type(type);
+  const size_t cols = size_t(ne.at(0)), rows = size_t(ne.at(1));
+  blocks_.resize(rows * cpu::weight_row_bytes(to, cols));
+  quantize_rows(t, rows, cols, to, blocks_.data());
+  record(t.name, ne, type, blocks_.data(), blocks_.size());
 }
 
 uint64_t FileWriter::commit() {

@@ -23,6 +23,8 @@ class FileWriter {
   void header(uint32_t n_vocab, uint32_t n_embd, uint32_t n_layer, DType file_type);
   // One record: ne in ggml order (PyTorch's reversed), `bytes` of `dtype` data.
   void record(const std::string& name, const std::vector<int32_t>& ne, DType dtype, const void* data, size_t bytes);
+  // One matrix record (ne = {cols, rows}) of t's values quantized to `type`.
+  void quantized_record(const Tensor& t, const std::vector<int32_t>& ne, DType type);
   uint64_t commit();  // returns the bytes written
 
  private:
@@ -33,6 +35,7 @@ class FileWriter {
   FILE* f_;
   uint64_t written_ = 0;
   bool committed_ = false;
+  std::vector<uint8_t> blocks_;  // quantized_record's
 };
 
 // rwkv.cpp's quantizer's choice: 2-D fp32/fp16 tensors whose rows are whole blocks, except the
