@@ -69,5 +69,9 @@ total() {  # total NAME: the sum of "NAME: N" over the test runs
   done
   echo $n
 }
+# Name what failed just above the summary, where a log cut to its tail still shows it.
+for f in $outputs; do
+  grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|UNEXPECTEDPASS|ERROR) ' "$f" | awk '!seen[$0]++' | sed "s|^ *|failed in ${f%%/*}: |"
+done
 echo "$(( $(total Ok) + $(total 'Expected Fail') )) passed, $(( $(total Fail) + $(total 'Unexpected Pass') + $(total Timeout) )) failed, $(total Skipped) skipped"
 exit $status

@@ -29,7 +29,8 @@ struct Mat {
   size_t in = 0, out = 0;
 };
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+// (Not under ThreadSanitizer: the clones' resolver runs before its runtime is up, and crashes.)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 #define REFERENCE64_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define REFERENCE64_CLONES
@@ -130,23 +131,37 @@ class Reference {
     return f;
   }
 
-  Vec forward(uint32_t token, States& st) { return head(layers(token, st)); }
+  Vec forward(uint32_t token, States& st) const { return head(layers(token, st)); }
 
-  // The residual stream after the last layer for `token`; the state moves on.
-  Vec layers(uint32_t token, States& st) {
+  // What passes from one layer to the next within a token: the residual stream and, in
+  // RWKV-7, layer 0's values (v_first), which every later layer mixes in.
+  struct Residual {
+    Vec x, v_first;
+  };
+  Residual embed(uint32_t token) const {
     const size_t C = size_t(i_.n_embd);
-    Vec x(emb_.m.begin() + long(token * C), emb_.m.begin() + long((token + 1) * C));
-    x = layer_norm(x, ln0_w_, ln0_b_, 1e-5);
-    for (size_t l = 0; l < layers_.size(); l++) {
+    const Vec x(emb_.m.begin() + long(token * C), emb_.m.begin() + long((token + 1) * C));
+    return {layer_norm(x, ln0_w_, ln0_b_, 1e-5), {}};
+  }
+  // Layers [first, last) for one token; only st[first .. last) moves on, so that two threads
+  // may run two ranges of a stream's layers, the second some tokens behind the first.
+  void run_layers(Residual& r, States& st, size_t first, size_t last) const {
+    Vec& x = r.x;
+    for (size_t l = first; l < last; l++) {
       const Layer& w = layers_[l];
       Vec xx = layer_norm(x, w.ln1_w, w.ln1_b, 1e-5);
-      const Vec a = time_mix(w, l, xx, st[l]);
-      for (size_t c = 0; c < C; c++) x[c] += a[c];
+      const Vec a = time_mix(w, l, xx, st[l], r.v_first);
+      for (size_t c = 0; c < x.size(); c++) x[c] += a[c];
       xx = layer_norm(x, w.ln2_w, w.ln2_b, 1e-5);
       const Vec f = channel_mix(w, xx, st[l].ffn_x);
-      for (size_t c = 0; c < C; c++) x[c] += f[c];
+      for (size_t c = 0; c < x.size(); c++) x[c] += f[c];
     }
-    return x;
+  }
+  // The residual stream after the last layer for `token`; the state moves on.
+  Vec layers(uint32_t token, States& st) const {
+    Residual r = embed(token);
+    run_layers(r, st, 0, layers_.size());
+    return r.x;
   }
 
   Vec head(const Vec& x) const { return layer_norm(x, ln_out_w_, ln_out_b_, 1e-5) * head_; }
@@ -273,7 +288,7 @@ class Reference {
     return y;
   }
 
-  Vec time_mix(const Layer& w, size_t l, const Vec& xx, LayerState& s) {
+  Vec time_mix(const Layer& w, size_t l, const Vec& xx, LayerState& s, Vec& v_first) const {
     const Vec prev = s.att_x;
     s.att_x = xx;
     switch (i_.arch) {
@@ -281,7 +296,7 @@ class Reference {
       case Arch::V5_1:
       case Arch::V5_2: return tmix_v5(w, xx, prev, s.S);
       case Arch::V6: return tmix_v6(w, xx, prev, s.S);
-      default: return tmix_v7(w, l, xx, prev, s.S);
+      default: return tmix_v7(w, l, xx, prev, s.S, v_first);
     }
   }
 
@@ -297,7 +312,7 @@ class Reference {
   }
 
   // REFERENCE.md, RWKV-4: the numerically stabilised recurrence, aa and bb scaled by exp(-pp).
-  Vec tmix_v4(const Layer& w, const Vec& xx, const Vec& prev, LayerState& s) {
+  Vec tmix_v4(const Layer& w, const Vec& xx, const Vec& prev, LayerState& s) const {
     const size_t C = xx.size();
     Vec r = mix(xx, prev, w.time_mix_r) * w.receptance;
     const Vec k = mix(xx, prev, w.time_mix_k) * w.key;
@@ -378,7 +393,7 @@ class Reference {
     return y * L.output;
   }
 
-  Vec tmix_v7(const Layer& L, size_t l, const Vec& xx, const Vec& prev, Vec& S) {
+  Vec tmix_v7(const Layer& L, size_t l, const Vec& xx, const Vec& prev, Vec& S, Vec& v_first) const {
     const size_t C = xx.size(), H = size_t(i_.n_head), N = size_t(i_.head_size);
     const Vec xr = lerp(xx, prev, L.x_r), xw = lerp(xx, prev, L.x_w), xk = lerp(xx, prev, L.x_k),
               xv = lerp(xx, prev, L.x_v), xa = lerp(xx, prev, L.x_a), xg = lerp(xx, prev, L.x_g);
@@ -405,10 +420,10 @@ class Reference {
     }
     for (size_t c = 0; c < C; c++) k[c] *= 1 + (a[c] - 1) * L.k_a[c];
     if (l == 0) {
-      v_first_ = v;
+      v_first = v;
     } else {
       const Vec vl = lora(xv, L.v1, L.v2, 0);
-      for (size_t c = 0; c < C; c++) v[c] += (v_first_[c] - v[c]) * sigmoid(L.v0[c] + vl[c]);
+      for (size_t c = 0; c < C; c++) v[c] += (v_first[c] - v[c]) * sigmoid(L.v0[c] + vl[c]);
     }
     Vec y(C), sa(N);
     for (size_t h = 0; h < H; h++) {
@@ -443,7 +458,6 @@ class Reference {
   Mat emb_, head_;
   Vec ln0_w_, ln0_b_, ln_out_w_, ln_out_b_;
   std::vector<Layer> layers_;
-  Vec v_first_;
 };
 
 }  // namespace reference64

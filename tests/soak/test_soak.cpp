@@ -14,7 +14,7 @@
 // bursts of random bytes; the tiny rwkv.cpp models are byte-level, so tokens are bytes and
 // checkpoints fall on exact positions. It is fed in pieces of 1-256 bytes, so the engine runs
 // both one token at a time and in chunks of up to 64. The engine runs on one thread, the
-// shadow on another.
+// shadow on two more (its layers in two halves, pipelined).
 // argv: MODEL (a path, or a file name in ../shared/testdata/rwkvcpp) TEXT_FILE [TOKENS [INTERVAL]]
 // [--max-logit-delta=X] [--max-state-rel=X].
 #include <chrono>
