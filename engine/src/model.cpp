@@ -90,6 +90,8 @@ int Model::threads() const { return runner_->threads(); }
 
 State Model::new_state() const { return State(info_); }
 
+uint64_t Model::weight_bytes_per_token() const { return runner_->weight_bytes(); }
+
 uint64_t Model::fingerprint() const {
   std::call_once(fingerprint_once_, [this] {
     uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a

@@ -17,6 +17,9 @@ class Runner {
   const ModelInfo& info() const { return info_; }
   virtual void eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) = 0;
   virtual int threads() const = 0;
+  // Bytes of weights one token reads, as this backend holds them: every matrix and vector it
+  // bound (the embedding, of which a token reads one row, left out).
+  virtual uint64_t weight_bytes() const = 0;
   // Rows (tokens x streams) the runner handles in one go: the scheduler advances each
   // request by at most this many tokens per pass.
   virtual int pass_rows() const { return 128; }

@@ -1,7 +1,7 @@
 // Quantized execution: the quantizer (block bounds; byte for byte what rwkv.cpp writes), the
 // kernels (their integer arithmetic and its bound, on every instruction set this CPU runs),
 // whole models in every type (quantized file = quantized at load, near its dequantized
-// weights), and the quantizer's errors.
+// weights), the bytes a token reads, and the quantizer's errors.
 #include <cstring>
 
 #include "kernels/cpu/matmul_kernels.h"
@@ -171,6 +171,39 @@ void models_every_type() {
   std::system(("rm -rf '" + tmp + "'").c_str());
 }
 
+// What a token reads of the weights (Model::weight_bytes_per_token, rwkv-bench's bandwidth
+// figures): a file's tensors, the embedding left out, where they run as stored (fp32 files and
+// rwkv.cpp's quantized ones; RWKV-5.1 holds its per-head decay and bonus per channel, more);
+// quantizing at load reads what the quantized file does, a dequantized file what fp32 does.
+void weight_bytes() {
+  const std::string dir = testing::testdata() + "/rwkvcpp/", tmp = testing::temp_dir("quantize-bytes");
+  auto file_bytes = [](const rwkv::Model& m) {
+    uint64_t n = 0;
+    for (const auto& [name, t] : m.tensors().tensors()) n += name == "emb.weight" ? 0 : t.nbytes;
+    return n;
+  };
+  auto u = [](uint64_t n) { return static_cast<unsigned long long>(n); };
+  for (const char* m : {"4v0-660K", "5v1-730K", "5v2-730K", "7v0-834K"}) {
+    const std::string in = dir + "tiny-rwkv-" + m + "-FP32.bin", out = tmp + "/q8_0.bin";
+    rwkv::quantize_rwkvcpp(in, out, rwkv::DType::Q8_0);
+    rwkv::LoadOptions deq, at_load;
+    deq.dequantize = true;
+    at_load.quantize = "q8_0";
+    const auto fp32 = rwkv::Model::load(in), q8 = rwkv::Model::load(out);
+    const uint64_t f = fp32->weight_bytes_per_token(), q = q8->weight_bytes_per_token();
+    const uint64_t ff = file_bytes(*fp32), qf = file_bytes(*q8);
+    std::printf("%s: a token reads %llu bytes in fp32 (its tensors %llu), %llu in q8_0 (%llu)\n", m, u(f), u(ff), u(q),
+                u(qf));
+    const bool as_stored = std::string(m) != "5v1-730K";
+    CHECK_MSG(as_stored ? f == ff : f > ff, "%s fp32: %llu bytes, its tensors %llu", m, u(f), u(ff));
+    CHECK_MSG(as_stored ? q == qf : q > qf, "%s q8_0: %llu bytes, its tensors %llu", m, u(q), u(qf));
+    CHECK_MSG(f - q == ff - qf && q < f / 2, "%s: fp32 %llu, q8_0 %llu", m, u(f), u(q));
+    CHECK(rwkv::Model::load(in, at_load)->weight_bytes_per_token() == q);
+    CHECK(rwkv::Model::load(out, deq)->weight_bytes_per_token() == f);
+  }
+  std::system(("rm -rf '" + tmp + "'").c_str());
+}
+
 void errors() {
   const std::string tmp = testing::temp_dir("quantize-errors");
   const std::string fp32 = testing::testdata() + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin";
@@ -198,6 +231,7 @@ int main(int argc, char** argv) {
                              {"kernels", kernels},
                              {"matches-rwkvcpp", matches_rwkvcpp, true},
                              {"models-every-type", models_every_type, true},
+                             {"weight-bytes", weight_bytes, true},
                              {"errors", errors, true}},
                             !testing::testdata().empty());
 }

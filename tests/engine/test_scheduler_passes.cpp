@@ -34,6 +34,7 @@ class PassRecorder final : public rwkv::Runner {
     record(states.size());
   }
   int threads() const override { return 1; }
+  uint64_t weight_bytes() const override { return 0; }
   std::vector<size_t> passes() {
     std::lock_guard<std::mutex> lk(m_);
     return passes_;

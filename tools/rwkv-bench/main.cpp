@@ -62,21 +62,6 @@ std::vector<int> parse_list(const std::string& s) {
   return v;
 }
 
-// Bytes of weights read per token in step mode: every tensor but the embedding (of which
-// one row is read), the layers' matrices (and the head with quantize_head) at the size the
-// CPU binder quantizes them to when opts.quantize asks.
-double weight_bytes_per_token(const rwkv::Model& m, const rwkv::LoadOptions& opts) {
-  double b = 0;
-  for (const auto& [name, t] : m.tensors().tensors()) {
-    if (name == "emb.weight") continue;
-    const bool matrix = t.shape.size() == 2 && name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0 &&
-                        (name.rfind("blocks.", 0) == 0 || (name == "head.weight" && opts.quantize_head));
-    const bool quantized = !opts.quantize.empty() && matrix && !rwkv::dtype_is_quantized(t.dtype) && t.shape[1] % 32 == 0;
-    b += quantized ? double(rwkv::dtype_bytes(rwkv::dtype_from_name(opts.quantize), uint64_t(t.numel()))) : double(t.nbytes);
-  }
-  return b;
-}
-
 double peak_rss_mb() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -191,7 +176,7 @@ int run(const std::vector<std::string>& argv) {
   const double load_s = seconds_since(t0);
   const rwkv::Model& m = *model;
   const rwkv::ModelInfo& info = m.info();
-  const double wbytes = weight_bytes_per_token(m, opts), flops = layer_flops_per_token(m);
+  const double wbytes = double(m.weight_bytes_per_token()), flops = layer_flops_per_token(m);
   Rng rng;
 
   double bandwidth = 0, peak = 0;

@@ -95,6 +95,10 @@ class Model {
   // Throws naming the file and the tensor that is missing or mis-shaped.
   State load_initial_state(const std::string& path) const;
 
+  // Bytes of weights a token reads, as the backend holds them (after any conversion or
+  // quantization at load; the embedding's one row left out): what decode streams from memory.
+  uint64_t weight_bytes_per_token() const;
+
   // A hash of the weights (names, shapes, dtypes and sampled bytes of every tensor), so a
   // saved state can name the model it belongs to. Computed once, on first use.
   uint64_t fingerprint() const;

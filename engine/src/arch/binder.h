@@ -10,7 +10,7 @@
 //   Stack stack(names, rows, cols);              // several [rows, cols], one product each
 //   Mat transposed(name, rows, cols);            // a [cols, rows] tensor as [rows, cols]
 //   Stack transposed(name, count, rows, cols);   // [count, cols, rows] as count matrices
-// and Mat exposes `rows`.
+// and Mat exposes `rows`; each tallies the bytes it binds, as the backend holds them.
 #pragma once
 #include <string>
 #include <vector>
@@ -33,9 +33,14 @@ class Binder {
   // [in, out], products want [out, in]. With count > 1 the tensor is [count, cols, rows] and
   // the result count such matrices one after another.
   std::vector<float> host_transposed(const std::string& name, int count, int rows, int cols) const;
+  // Bytes of every matrix and vector bound so far, in the types the backend holds them: what
+  // one token reads of the weights (the embedding, read a row per token, is never bound).
+  uint64_t bound_bytes() const { return bound_bytes_; }
 
  protected:
+  void tally(uint64_t bytes) { bound_bytes_ += bytes; }
   const TensorMap& m_;
+  uint64_t bound_bytes_ = 0;
 };
 
 std::string layer_name(int layer, const char* suffix);  // "blocks.<l>.<suffix>"

@@ -17,7 +17,7 @@ float* Binder::keep(const std::vector<float>& values) {
   return p;
 }
 
-Matrix Binder::matrix(const std::string& name, int rows, int cols, float scale) {
+Matrix Binder::bind(const std::string& name, int rows, int cols, float scale) {
   const Tensor& t = matrix_tensor(name, rows, cols);
   Matrix mat;
   mat.rows = rows;
@@ -57,6 +57,7 @@ std::vector<Matrix> Binder::stack(const std::vector<std::string>& names, int row
 
 std::vector<Matrix> Binder::transposed(const std::string& name, int count, int rows, int cols) {
   const float* d = keep(host_transposed(name, count, rows, cols));
+  tally(uint64_t(count) * uint64_t(rows) * uint64_t(cols) * sizeof(float));
   std::vector<Matrix> out;
   for (size_t b = 0; b < size_t(count); b++) {
     Matrix mat;

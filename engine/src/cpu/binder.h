@@ -21,14 +21,22 @@ class Binder : public arch::Binder {
   using Stack = std::vector<Matrix>;
 
   Binder(TensorMap& m, const LoadOptions& opts);
-  Vec vec(const std::string& name, size_t n) const { return host_vec(name, n); }
-  Vec vec(std::vector<float> values, const std::string&) const { return values; }
-  Mat matrix(const std::string& name, int rows, int cols, float scale = 1.0f);
+  Vec vec(const std::string& name, size_t n) { return vec(host_vec(name, n), name); }
+  Vec vec(std::vector<float> values, const std::string&) {
+    tally(values.size() * sizeof(float));
+    return values;
+  }
+  Mat matrix(const std::string& name, int rows, int cols, float scale = 1.0f) {
+    const Matrix m = bind(name, rows, cols, scale);
+    tally(m.bytes());
+    return m;
+  }
   Stack stack(const std::vector<std::string>& names, int rows, int cols);
   Mat transposed(const std::string& name, int rows, int cols) { return transposed(name, 1, rows, cols).front(); }
   Stack transposed(const std::string& name, int count, int rows, int cols);
 
  private:
+  Matrix bind(const std::string& name, int rows, int cols, float scale);
   float* keep(const std::vector<float>& values);  // a copy the tensor map owns
   Matrix quantized(const Tensor& t, Matrix mat, WeightType to);
   TensorMap& store_;

@@ -10,9 +10,8 @@ namespace rwkv {
 namespace cpu {
 
 CpuRunner::CpuRunner(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts)
-    : Runner(info), pool_(opts.threads), emb_(&tensors.get("emb.weight")) {
-  Binder b(tensors, opts);
-  ends_ = arch::bind_ends(b, info);
+    : Runner(info), binder_(tensors, opts), pool_(opts.threads), emb_(&tensors.get("emb.weight")) {
+  ends_ = arch::bind_ends(binder_, info);
 }
 
 void CpuRunner::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) {

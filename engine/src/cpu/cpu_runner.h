@@ -22,6 +22,7 @@ class CpuRunner : public Runner {
   void eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
                   std::span<const size_t> slots) override;
   int threads() const override { return pool_.size(); }
+  uint64_t weight_bytes() const override { return binder_.bound_bytes(); }
   int pass_rows() const override { return kChunk; }
 
   static constexpr int kChunk = 128;  // rows (tokens x streams) per pass; bounds scratch memory
@@ -33,6 +34,7 @@ class CpuRunner : public Runner {
   // Floats of scratch needed per token by layers().
   virtual size_t scratch_per_token() const = 0;
 
+  Binder binder_;  // for the constructors (it refers to the tensor map), then its tally
   ThreadPool pool_;
 
  private:

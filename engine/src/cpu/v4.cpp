@@ -20,8 +20,7 @@ using Layer = arch::v4::Layer<Binder>;
 class V4 final : public CpuRunner {
  public:
   V4(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts) : CpuRunner(info, tensors, opts) {
-    Binder b(tensors, opts);
-    layers_ = arch::v4::bind(b, info, /*fp16_rescale=*/false);
+    layers_ = arch::v4::bind(binder_, info, /*fp16_rescale=*/false);
   }
 
  protected:

@@ -19,8 +19,7 @@ using Layer = arch::v5::Layer<Binder>;
 class V5 final : public CpuRunner {
  public:
   V5(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts) : CpuRunner(info, tensors, opts) {
-    Binder b(tensors, opts);
-    layers_ = arch::v5::bind(b, info);
+    layers_ = arch::v5::bind(binder_, info);
   }
 
  protected:

@@ -21,8 +21,7 @@ using Layer = arch::v6::Layer<Binder>;
 class V6 final : public CpuRunner {
  public:
   V6(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts) : CpuRunner(info, tensors, opts) {
-    Binder b(tensors, opts);
-    w_ = arch::v6::bind(b, info);
+    w_ = arch::v6::bind(binder_, info);
   }
 
  protected:

@@ -25,8 +25,7 @@ using Layer = arch::v7::Layer<Binder>;
 class V7 final : public CpuRunner {
  public:
   V7(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts) : CpuRunner(info, tensors, opts) {
-    Binder b(tensors, opts);
-    w_ = arch::v7::bind(b, info);
+    w_ = arch::v7::bind(binder_, info);
   }
 
  protected:

@@ -45,6 +45,7 @@ class CudaRunner : public Runner {
   void eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
                   std::span<const size_t> slots) override;
   int threads() const override { return 1; }
+  uint64_t weight_bytes() const override { return up_.bound_bytes(); }
   int pass_rows() const override { return kRows; }
 
   // A state batch's device memory, under the runner's lock and on its stream, so that a
@@ -78,7 +79,7 @@ class CudaRunner : public Runner {
   cudaStream_t stream_ = nullptr;
   std::unique_ptr<Blas> blas_;
   DevicePool pool_;
-  Uploader up_;  // valid during construction only (it refers to the tensor map)
+  Uploader up_;  // for the constructors (it refers to the tensor map), then its tally
   float* x_ = nullptr;
   size_t per_layer_ = 0, state_floats_ = 0;
   float* state_ = nullptr;  // the current pass's states

@@ -62,6 +62,7 @@ DeviceMatrix Uploader::matrix(const std::string& name, int rows, int cols, float
   void* p = pool_.alloc(w.bytes(), "tensor '" + name + "'");
   put(t, p, scale);
   w.data = p;
+  tally(w.bytes());
   return w;
 }
 
@@ -77,6 +78,7 @@ DeviceMatrix Uploader::stack(const std::vector<std::string>& names, int rows, in
   for (size_t i = 0; i < names.size(); i++)
     put(matrix_tensor(names[i], rows, cols), p + i * w.elements() * elem_bytes(type_), 1.0f);
   w.data = p;
+  tally(w.bytes());
   return w;
 }
 
@@ -92,6 +94,7 @@ DeviceMatrix Uploader::transposed(const std::string& name, int count, int rows, 
   void* p = pool_.alloc(out.size(), "tensor '" + name + "'");
   copy_to_device(pool_.device(), p, out.data(), out.size(), name);
   w.data = p;
+  tally(out.size());
   return w;
 }
 
@@ -100,6 +103,7 @@ float* Uploader::vec(const std::string& name, size_t n) { return vec(host_vec(na
 float* Uploader::vec(const std::vector<float>& values, const std::string& what) {
   float* p = pool_.alloc_n<float>(values.size(), what);
   copy_to_device(pool_.device(), p, values.data(), values.size() * sizeof(float), what);
+  tally(values.size() * sizeof(float));
   return p;
 }
 
