@@ -173,8 +173,9 @@ void models_every_type() {
 
 // What a token reads of the weights (Model::weight_bytes_per_token, rwkv-bench's bandwidth
 // figures): a file's tensors, the embedding left out, where they run as stored (fp32 files and
-// rwkv.cpp's quantized ones; RWKV-5.1 holds its per-head decay and bonus per channel, more);
-// quantizing at load reads what the quantized file does, a dequantized file what fp32 does.
+// rwkv.cpp's quantized ones; RWKV-5.1 reads a little more, holding its per-head decay and bonus
+// per channel); quantizing at load reads what the quantized file does, a dequantized file what
+// the fp32 one does.
 void weight_bytes() {
   const std::string dir = testing::testdata() + "/rwkvcpp/", tmp = testing::temp_dir("quantize-bytes");
   auto file_bytes = [](const rwkv::Model& m) {
