@@ -9,7 +9,7 @@ namespace gstrwkv {
 
 namespace {
 
-// One entry per file, device and quantization: the loaded model while anyone uses it, and a lock held
+// One entry per file and load options: the loaded model while anyone uses it, and a lock held
 // while it loads, so two elements starting together load a file once, while elements on
 // other files (or a file that is slow to read) load in parallel.
 struct Entry {
@@ -17,14 +17,24 @@ struct Entry {
   std::shared_ptr<std::mutex> loading = std::make_shared<std::mutex>();
 };
 
+// The file by its real path and every load option: elements share a model only when each
+// would have loaded that same one (a `threads` change in READY must not find the old model).
+std::string cache_key(const std::string& path, const rwkv::LoadOptions& o) {
+  char real[PATH_MAX];
+  std::string key = realpath(path.c_str(), real) ? real : path;
+  for (const std::string& part :
+       {o.device, o.quantize, std::to_string(o.threads), std::to_string(o.groupnorm_eps), std::to_string(o.batch_wait_us),
+        std::string(o.batch_streams ? "batched" : "alone") + (o.quantize_head ? " head" : "") + (o.dequantize ? " deq" : "")})
+    key += "\n" + part;
+  return key;
+}
+
 }  // namespace
 
 std::shared_ptr<rwkv::Model> shared_model(const std::string& path, const rwkv::LoadOptions& opts) {
   static std::mutex mutex;  // guards the map only, never held while loading
   static std::map<std::string, Entry> cache;
-  char real[PATH_MAX];
-  const std::string key =
-      std::string(realpath(path.c_str(), real) ? real : path) + "\n" + opts.device + "\n" + opts.quantize;
+  const std::string key = cache_key(path, opts);
   std::shared_ptr<std::mutex> loading;
   {
     std::lock_guard<std::mutex> lock(mutex);

@@ -2,6 +2,7 @@
 // rwkv.cpp file, wrong magic, absurd header and tensor dimensions, tensor data past the end,
 // a missing tensor, a mis-shaped tensor, an empty file, a directory, a missing path.
 #include <cstring>
+#include <filesystem>
 
 #include "rwkv/error.h"
 #include "rwkv/model.h"
@@ -40,14 +41,10 @@ size_t find_record(const std::vector<uint8_t>& b, const std::string& key) {
   std::abort();
 }
 
-}  // namespace
-
-int main() {
-  const std::string src = testing::require_testdata() + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin";
-  dir = testing::temp_dir("bad-input");
+// Truncated anywhere: header, tensor headers, names, data.
+void truncated() {
+  const std::string src = testing::testdata() + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin";
   const std::vector<uint8_t> good = testing::read_bytes(src);
-
-  // Truncated anywhere: header, tensor headers, names, data.
   int cut_errors = 0, cuts = 0;
   for (size_t len = 0; len < good.size(); len += (len < 4096 ? 7 : 9973)) {
     cuts++;
@@ -66,6 +63,12 @@ int main() {
   std::printf("%d/%d truncated files refused with an error\n", cut_errors, cuts);
   CHECK(cut_errors == cuts);
 
+}
+
+// The file header's fields: magic, dimensions, version.
+void header_fields() {
+  const std::string src = testing::testdata() + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin";
+  const std::vector<uint8_t> good = testing::read_bytes(src);
   {
     auto b = good;
     b[0] = 'x';
@@ -81,6 +84,13 @@ int main() {
     put32(b, 4, 7);  // version
     CHECK_THROWS(rwkv::Model::load(write("version.bin", b)), "unsupported version 7");
   }
+}
+
+// A tensor record's fields: dimensions past the end, name length, data type, name, shape,
+// and bytes after the last record.
+void tensor_records() {
+  const std::string src = testing::testdata() + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin";
+  const std::vector<uint8_t> good = testing::read_bytes(src);
   {
     auto b = good;
     const size_t off = find_record(b, "emb.weight");
@@ -117,11 +127,28 @@ int main() {
     b.insert(b.end(), {1, 0, 0});  // trailing garbage after the last tensor
     CHECK_THROWS(rwkv::Model::load(write("trailing.bin", b)), "truncated");
   }
+}
+
+// An empty file, a folder, a missing path, an unknown device.
+void paths_and_options() {
+  const std::string src = testing::testdata() + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin";
   CHECK_THROWS(rwkv::Model::load(write("empty.bin", {})), "not a model file");
   CHECK_THROWS(rwkv::Model::load(dir), "not a regular file");
   CHECK_THROWS(rwkv::Model::load(dir + "/does-not-exist.bin"), "No such file");
   rwkv::LoadOptions opts;
   opts.device = "tpu";
   CHECK_THROWS(rwkv::Model::load(src, opts), "device 'tpu'");
-  return testing::finish();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  dir = testing::temp_dir("bad-input");
+  const std::vector<testing::Case> cases = {{"truncated", truncated, true},
+                                            {"header-fields", header_fields, true},
+                                            {"tensor-records", tensor_records, true},
+                                            {"paths-and-options", paths_and_options, true}};
+  const int status = testing::run_cases(argc, argv, cases, !testing::testdata().empty());
+  std::filesystem::remove_all(dir);
+  return status;
 }

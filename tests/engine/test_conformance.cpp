@@ -8,7 +8,7 @@
 //  activations, so exact equality with rwkv.cpp is not expected). A coarse quantization can
 //  leave two tokens tied (5v1 Q5_0: 112 and 115 within 5e-4); then the expected token need
 //  only be tied for first, within kTie.
-// argv[1] selects the versions to check (e.g. "4v0"), so each arch is its own test.
+// argv[1] names one file (e.g. "4v0-Q5_1"), so each file is its own test.
 #include <cstring>
 #include <map>
 
@@ -65,52 +65,47 @@ std::shared_ptr<rwkv::Model> dequantized(const std::string& path) {
   return rwkv::Model::from_tensors(std::move(dst));
 }
 
-bool exists(const std::string& p) { return std::ifstream(p).good(); }
+// One file of one version: FP32 against the expected logits, FP16 within rwkv.cpp's bound,
+// a quantized file within its bound and against its own dequantized weights.
+void check_file(const Expect& e, const std::string& type) {
+  const std::string dir = testing::testdata() + "/rwkvcpp/";
+  const std::string path = dir + "tiny-rwkv-" + e.ver + "-" + e.size + "-" + type + ".bin";
+  const std::vector<float> expected = testing::read_floats(dir + "expected-logits-" + e.ver + "-" + e.size + ".bin");
+  CHECK(expected.size() == 256);
+  const auto got = run(rwkv::Model::load(path));
+  if (type == "FP32") {
+    const float d = testing::max_abs_diff(got, expected);
+    std::printf("%s FP32: max |diff| %.3g\n", e.ver, d);
+    CHECK_MSG(d <= 1e-4f, "%s FP32 max diff %g", e.ver, d);
+  } else if (type == "FP16") {
+    const float d = sum_diff(got, expected);
+    std::printf("%s FP16: |sum diff| %.3g (threshold %.3g)\n", e.ver, d, 1.05 * e.fp16_threshold);
+    CHECK_MSG(d <= 1.05f * e.fp16_threshold, "%s FP16 sum diff %g", e.ver, d);
+  } else {
+    const char* q = type.c_str();
+    const auto ref = run(dequantized(path));
+    const float self = testing::max_abs_diff(got, ref);
+    const float d = sum_diff(got, expected);
+    const float bound = 2.0f * 1.05f * (type == "Q5_0" ? e.q5_0_threshold : e.q5_1_threshold);
+    std::printf("%s %s: |sum diff| %.3g (bound %.3g), vs dequantized %.3g, argmax %d/%d\n", e.ver, q, d,
+                bound, self, argmax(got), argmax(expected));
+    CHECK_MSG(self <= testing::quantized_tolerance(testing::max_abs(ref)), "%s %s differs from its dequantized weights by %g", e.ver, q, self);
+    CHECK_MSG(d <= bound, "%s %s sum diff %g > %g", e.ver, q, d, bound);
+    const int top = argmax(got), want = argmax(expected);
+    CHECK_MSG(top == want || got[size_t(want)] >= got[size_t(top)] - kTie,
+              "%s %s argmax %d (%g), expected %d (%g here)", e.ver, q, top, got[size_t(top)], want,
+              got[size_t(want)]);
+  }
+}
 
 }  // namespace
 
+// One case per file, "4v0-FP32": every file rwkv.cpp ships for the tiny models.
 int main(int argc, char** argv) {
-  const std::string dir = testing::require_testdata() + "/rwkvcpp/";
-  const std::string only = argc > 1 ? argv[1] : "";
-  int checked = 0;
-  for (const Expect& e : kModels) {
-    if (!only.empty() && only != e.ver) continue;
-    const std::string base = dir + "tiny-rwkv-" + e.ver + "-" + e.size;
-    const std::vector<float> expected = testing::read_floats(dir + "expected-logits-" + e.ver + "-" + e.size + ".bin");
-    CHECK(expected.size() == 256);
-    if (exists(base + "-FP32.bin")) {
-      const auto got = run(rwkv::Model::load(base + "-FP32.bin"));
-      const float d = testing::max_abs_diff(got, expected);
-      std::printf("%s FP32: max |diff| %.3g\n", e.ver, d);
-      CHECK_MSG(d <= 1e-4f, "%s FP32 max diff %g", e.ver, d);
-      checked++;
-    }
-    if (exists(base + "-FP16.bin")) {
-      const auto got = run(rwkv::Model::load(base + "-FP16.bin"));
-      const float d = sum_diff(got, expected);
-      std::printf("%s FP16: |sum diff| %.3g (threshold %.3g)\n", e.ver, d, 1.05 * e.fp16_threshold);
-      CHECK_MSG(d <= 1.05f * e.fp16_threshold, "%s FP16 sum diff %g", e.ver, d);
-      checked++;
-    }
-    for (const char* q : {"Q5_0", "Q5_1"}) {
-      const std::string path = base + "-" + q + ".bin";
-      if (!exists(path)) continue;
-      const auto got = run(rwkv::Model::load(path));
-      const auto ref = run(dequantized(path));
-      const float self = testing::max_abs_diff(got, ref);
-      const float d = sum_diff(got, expected);
-      const float bound = 2.0f * 1.05f * (q[3] == '0' ? e.q5_0_threshold : e.q5_1_threshold);
-      std::printf("%s %s: |sum diff| %.3g (bound %.3g), vs dequantized %.3g, argmax %d/%d\n", e.ver, q, d,
-                  bound, self, argmax(got), argmax(expected));
-      CHECK_MSG(self <= testing::quantized_tolerance(testing::max_abs(ref)), "%s %s differs from its dequantized weights by %g", e.ver, q, self);
-      CHECK_MSG(d <= bound, "%s %s sum diff %g > %g", e.ver, q, d, bound);
-      const int top = argmax(got), want = argmax(expected);
-      CHECK_MSG(top == want || got[size_t(want)] >= got[size_t(top)] - kTie,
-                "%s %s argmax %d (%g), expected %d (%g here)", e.ver, q, top, got[size_t(top)], want,
-                got[size_t(want)]);
-      checked++;
-    }
-  }
-  CHECK_MSG(checked > 0, "no model files found for '%s'", only.c_str());
-  return testing::finish();
+  std::vector<testing::Case> cases;
+  for (const Expect& e : kModels)
+    for (const std::string type : {"FP32", "FP16", "Q5_0", "Q5_1"})
+      if (std::string(e.ver) != "6v0" || type[0] == 'Q')  // 6v0 comes quantized only
+        cases.push_back({std::string(e.ver) + "-" + type, [&e, type] { check_file(e, type); }, true});
+  return testing::run_cases(argc, argv, cases, !testing::testdata().empty());
 }

@@ -1,6 +1,7 @@
 // Model::load_initial_state: a state-tuning .pth (blocks.<l>.att.time_state [H, N, N], written
 // as torch.save lays it out) becomes a State whose S is its transpose (state.h), with zero
 // token-shift vectors; a file for another model, or without every layer, is refused by name.
+#include <filesystem>
 #include <random>
 
 #include "formats/checkpoint_writer.h"
@@ -80,17 +81,28 @@ void check_model(const std::string& dir, const std::string& tmp, const char* fil
   CHECK_THROWS(model->load_initial_state(path), "more than");
 }
 
-}  // namespace
-
-int main() {
-  const std::string dir = testing::require_testdata() + "/rwkvcpp/";
+// A state file of RWKV-5 shape offered to RWKV-4, which has no such state.
+void rwkv4_refused() {
+  const std::string dir = testing::testdata() + "/rwkvcpp/";
   const std::string tmp = testing::temp_dir("initial-state");
-  check_model(dir, tmp, "tiny-rwkv-5v2-730K-FP32.bin");
-  check_model(dir, tmp, "tiny-rwkv-6v0-3m-Q5_1.bin");
-  check_model(dir, tmp, "tiny-rwkv-7v0-834K-FP32.bin");
+  fmt_test::write_pth(time_states(2, {2, 4, 4}, nullptr, 5), tmp + "/state.pth", rwkv::DType::F32);
   auto v4 = rwkv::Model::load(dir + "tiny-rwkv-4v0-660K-FP32.bin");
   CHECK_THROWS(v4->load_initial_state(tmp + "/state.pth"), "RWKV-4");
-  std::string cmd = "rm -rf '" + tmp + "'";
-  if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", tmp.c_str());
-  return testing::finish();
+  std::filesystem::remove_all(tmp);
+}
+
+}  // namespace
+
+// One case per version with a state (its file's version: "5v2"), and "rwkv4-refused".
+int main(int argc, char** argv) {
+  std::vector<testing::Case> cases;
+  for (const char* file : {"tiny-rwkv-5v2-730K-FP32.bin", "tiny-rwkv-6v0-3m-Q5_1.bin", "tiny-rwkv-7v0-834K-FP32.bin"})
+    cases.push_back({std::string(file).substr(10, 3), [file] {
+                       const std::string tmp = testing::temp_dir("initial-state");
+                       check_model(testing::testdata() + "/rwkvcpp/", tmp, file);
+                       std::filesystem::remove_all(tmp);
+                     },
+                     true});
+  cases.push_back({"rwkv4-refused", rwkv4_refused, true});
+  return testing::run_cases(argc, argv, cases, !testing::testdata().empty());
 }

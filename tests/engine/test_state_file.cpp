@@ -6,6 +6,7 @@
 #include <utime.h>
 
 #include <csignal>
+#include <filesystem>
 
 #include "crc32.h"
 #include "rwkv/model.h"
@@ -23,22 +24,29 @@ int files_in(const std::string& dir) {
   return n;
 }
 
-}  // namespace
+// A state file written after 12 tokens of the tiny v4 model, in a scratch folder.
+struct Fixture {
+  std::string data = testing::testdata() + "/rwkvcpp/";
+  std::string dir = testing::temp_dir("state-file");
+  std::shared_ptr<rwkv::Model> model = rwkv::Model::load(data + "tiny-rwkv-4v0-660K-FP32.bin");
+  std::shared_ptr<rwkv::Model> other = rwkv::Model::load(data + "tiny-rwkv-4v0-660K-FP16.bin");  // same shape, other weights
+  std::vector<uint32_t> text = {72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100};
+  rwkv::State s = model->new_state();
+  std::vector<float> last = std::vector<float>(256);
+  std::string path = dir + "/stream.state";
+  Fixture() {
+    model->eval(s, text, last.data());
+    rwkv::save_state_file(path, *model, s, "held \xe2\x82", last, 1234567890123);
+  }
+  ~Fixture() { std::filesystem::remove_all(dir); }
+};
 
-int main() {
-  const std::string data = testing::require_testdata() + "/rwkvcpp/";
-  const std::string dir = testing::temp_dir("state-file");
-  auto model = rwkv::Model::load(data + "tiny-rwkv-4v0-660K-FP32.bin");
-  auto other = rwkv::Model::load(data + "tiny-rwkv-4v0-660K-FP16.bin");  // same shape, other weights
+void round_trip() {
+  Fixture f;
+  auto& [data, dir, model, other, text, s, last, path] = f;
   CHECK(model->fingerprint() != other->fingerprint());
   CHECK(model->fingerprint() == rwkv::Model::load(data + "tiny-rwkv-4v0-660K-FP32.bin")->fingerprint());
 
-  const std::vector<uint32_t> text = {72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100};
-  rwkv::State s = model->new_state();
-  std::vector<float> last(256);
-  model->eval(s, text, last.data());
-  const std::string path = dir + "/stream.state";
-  rwkv::save_state_file(path, *model, s, "held \xe2\x82", last, 1234567890123);
   rwkv::SavedState r = rwkv::load_state_file(path, *model);
   CHECK(r.held_back == "held \xe2\x82");
   CHECK(r.bytes_read == 1234567890123);
@@ -50,7 +58,11 @@ int main() {
   model->eval(s, next, a.data());
   model->eval(r.state, next, b.data());
   CHECK(a == b);
+}
 
+void version_1() {
+  Fixture f;
+  auto& [data, dir, model, other, text, s, last, path] = f;
   // A version 1 file (no input position) still loads, its position unknown (0).
   {
     std::vector<uint8_t> v1 = testing::read_bytes(path);
@@ -65,7 +77,12 @@ int main() {
     testing::write_bytes(dir + "/v3.state", v1);
     CHECK_THROWS(rwkv::load_state_file(dir + "/v3.state", *model), "unsupported format version 3");
   }
+}
 
+// Another model's file, cut or flipped files, missing files and folders.
+void refused() {
+  Fixture f;
+  auto& [data, dir, model, other, text, s, last, path] = f;
   CHECK_THROWS(rwkv::load_state_file(path, *other), "belongs to another model");
   const std::vector<uint8_t> good = testing::read_bytes(path);
   for (size_t cut : {size_t(0), size_t(5), size_t(20), good.size() / 2, good.size() - 1}) {
@@ -79,6 +96,11 @@ int main() {
   CHECK_THROWS(rwkv::load_state_file(dir + "/none.state", *model), "No such file");
   CHECK_THROWS(rwkv::save_state_file(dir + "/no/such/dir/x.state", *model, s), "cannot create a temporary file");
 
+}
+
+void stale_temporaries() {
+  Fixture f;
+  auto& [data, dir, model, other, text, s, last, path] = f;
   // Temporary files a killed writer left: a stale one is removed by the next save, a fresh one
   // (a save in progress elsewhere) and other files are not.
   {
@@ -95,6 +117,12 @@ int main() {
     std::remove(other.c_str());
   }
 
+}
+
+void failed_write() {
+  Fixture f;
+  auto& [data, dir, model, other, text, s, last, path] = f;
+  const std::vector<uint8_t> good = testing::read_bytes(path);
   // A write that fails part-way: the old file survives whole, no temporary file remains.
   std::signal(SIGXFSZ, SIG_IGN);
   const int before = files_in(dir);
@@ -107,6 +135,15 @@ int main() {
   setrlimit(RLIMIT_FSIZE, &old);
   CHECK(testing::read_bytes(path) == good);
   CHECK(files_in(dir) == before);
-  std::system(("rm -rf '" + dir + "'").c_str());
-  return testing::finish();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<testing::Case> cases = {{"round-trip", round_trip, true},
+                                            {"version-1", version_1, true},
+                                            {"refused", refused, true},
+                                            {"stale-temporaries", stale_temporaries, true},
+                                            {"failed-write", failed_write, true}};
+  return testing::run_cases(argc, argv, cases, !testing::testdata().empty());
 }

@@ -429,14 +429,21 @@ void fuzz() {
 
 }  // namespace
 
-int main() {
-  const std::string dir = testing::require_testdata();
-  g_tmp = testing::temp_dir("format-errors");
-  pth_errors();
-  safetensors_errors();
-  gguf_errors();
-  name_errors(dir);
-  fuzz();
-  std::filesystem::remove_all(g_tmp);
-  return testing::finish();
+// One case per format, "names" (needs ../shared/testdata) and "fuzz"; each in a scratch folder.
+int main(int argc, char** argv) {
+  auto in_tmp = [](void (*fn)()) {
+    return [fn] {
+      g_tmp = testing::temp_dir("format-errors");
+      fn();
+      std::filesystem::remove_all(g_tmp);
+    };
+  };
+  const std::vector<testing::Case> cases = {
+      {"pth", in_tmp(pth_errors)},
+      {"safetensors", in_tmp(safetensors_errors)},
+      {"gguf", in_tmp(gguf_errors)},
+      {"names", in_tmp([] { name_errors(testing::testdata()); }), true},
+      {"fuzz", in_tmp(fuzz)},
+  };
+  return testing::run_cases(argc, argv, cases, !testing::testdata().empty());
 }

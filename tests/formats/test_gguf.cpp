@@ -65,61 +65,67 @@ void check_metadata(const rwkv::TensorMap& got, const std::string& arch) {
         !got.metadata.count("test.nested"));
 }
 
-}  // namespace
-
-int main() {
-  const std::string dir = testing::require_testdata() + "/rwkvcpp/";
+// One model: every storage type, metadata, GGUF v2, quantized blocks passed through.
+void round_trips(const TinyModel& tm) {
+  const std::string dir = testing::testdata() + "/rwkvcpp/";
   const std::string tmp = testing::temp_dir("gguf");
-  for (const TinyModel& tm : kTinyModels) {
-    const std::string ver = tm.ver;
-    if (ver != "6v0" && ver != "7v0") continue;
-    const std::string arch = ver == "6v0" ? "rwkv6" : "rwkv7";
-    const rwkv::TensorMap canon = rwkv::load_checkpoint(dir + tm.file);
-    const Baseline want = baseline(dir + tm.file, tm.ver);
-    const GgufModel g = to_llamacpp(canon);
-    const int64_t C = canon.get("emb.weight").shape[1];
-    CHECK((g.tensors.get("blk.3.time_mix_lerp_fused.weight").shape ==
-           std::vector<int64_t>{ver == "6v0" ? 5 : 6, 1, 1, C}));
-    if (ver == "7v0") CHECK(g.tensors.has("blk.0.time_mix_v1.weight") && !canon.has("blocks.0.att.v1"));
+  const std::string ver = tm.ver;
+  const std::string arch = ver == "6v0" ? "rwkv6" : "rwkv7";
+  const rwkv::TensorMap canon = rwkv::load_checkpoint(dir + tm.file);
+  const Baseline want = baseline(dir + tm.file, tm.ver);
+  const GgufModel g = to_llamacpp(canon);
+  const int64_t C = canon.get("emb.weight").shape[1];
+  CHECK((g.tensors.get("blk.3.time_mix_lerp_fused.weight").shape ==
+         std::vector<int64_t>{ver == "6v0" ? 5 : 6, 1, 1, C}));
+  if (ver == "7v0") CHECK(g.tensors.has("blk.0.time_mix_v1.weight") && !canon.has("blocks.0.att.v1"));
 
-    for (const Store& s : kStores) {
-      const std::string label = ver + " gguf " + rwkv::dtype_name(s.dtype);
-      const std::string path = tmp + "/" + ver + "-" + rwkv::dtype_name(s.dtype) + ".gguf";
-      write_gguf(g.tensors, path, s.dtype, g.meta);
-      CHECK(rwkv::detect_format(path) == "gguf");
-      const rwkv::TensorMap got = rwkv::load_checkpoint(path);
-      CHECK(got.format == "gguf");
-      compare_maps(canon, got, s.precision, label);
-      const rwkv::Tensor& key = got.get("blocks.2.att.key.weight");
-      CHECK_MSG(key.dtype == s.dtype, "%s: att.key.weight is %s", label.c_str(), rwkv::dtype_name(key.dtype));
-      CHECK_MSG(in_mapped_file(key.data, path), "%s: att.key.weight was copied", label.c_str());
-      if (s.dtype == rwkv::DType::F32) check_metadata(got, arch);
-      check_logits(path, want, s.logit_bound, label);
-    }
+  for (const Store& s : kStores) {
+    const std::string label = ver + " gguf " + rwkv::dtype_name(s.dtype);
+    const std::string path = tmp + "/" + ver + "-" + rwkv::dtype_name(s.dtype) + ".gguf";
+    write_gguf(g.tensors, path, s.dtype, g.meta);
+    CHECK(rwkv::detect_format(path) == "gguf");
+    const rwkv::TensorMap got = rwkv::load_checkpoint(path);
+    CHECK(got.format == "gguf");
+    compare_maps(canon, got, s.precision, label);
+    const rwkv::Tensor& key = got.get("blocks.2.att.key.weight");
+    CHECK_MSG(key.dtype == s.dtype, "%s: att.key.weight is %s", label.c_str(), rwkv::dtype_name(key.dtype));
+    CHECK_MSG(in_mapped_file(key.data, path), "%s: att.key.weight was copied", label.c_str());
+    if (s.dtype == rwkv::DType::F32) check_metadata(got, arch);
+    check_logits(path, want, s.logit_bound, label);
+  }
 
-    GgufOptions v2;
-    v2.version = 2;
-    v2.alignment = 64;
-    write_gguf(g.tensors, tmp + "/v2.gguf", rwkv::DType::F16, g.meta, v2);
-    const rwkv::TensorMap got = rwkv::load_checkpoint(tmp + "/v2.gguf");
-    CHECK(meta(got, "gguf.version") == "2" && meta(got, "general.alignment") == "64");
-    compare_maps(canon, got, Precision::F16, ver + " gguf v2 align 64");
+  GgufOptions v2;
+  v2.version = 2;
+  v2.alignment = 64;
+  write_gguf(g.tensors, tmp + "/v2.gguf", rwkv::DType::F16, g.meta, v2);
+  const rwkv::TensorMap got = rwkv::load_checkpoint(tmp + "/v2.gguf");
+  CHECK(meta(got, "gguf.version") == "2" && meta(got, "general.alignment") == "64");
+  compare_maps(canon, got, Precision::F16, ver + " gguf v2 align 64");
 
-    // Quantized blocks written as they are must come back bit for bit.
-    for (const char* q : {"Q5_0", "Q5_1"}) {
-      const std::string file = dir + "tiny-rwkv-" + ver + (ver == "6v0" ? "-3m-" : "-834K-") + q + ".bin";
-      const rwkv::TensorMap qcanon = rwkv::load_checkpoint(file);
-      GgufOptions keep;
-      keep.keep_quantized = true;
-      const GgufModel qg = to_llamacpp(qcanon);
-      write_gguf(qg.tensors, tmp + "/q.gguf", rwkv::DType::F32, qg.meta, keep);
-      const rwkv::TensorMap qgot = rwkv::load_checkpoint(tmp + "/q.gguf");
-      compare_maps(qcanon, qgot, Precision::Exact, ver + " gguf " + q + " blocks");
-      const rwkv::Tensor& k = qgot.get("blocks.1.ffn.key.weight");
-      CHECK_MSG(k.dtype == qcanon.get("blocks.1.ffn.key.weight").dtype, "%s: ffn.key.weight is %s", q,
-                rwkv::dtype_name(k.dtype));
-    }
+  // Quantized blocks written as they are must come back bit for bit.
+  for (const char* q : {"Q5_0", "Q5_1"}) {
+    const std::string file = dir + "tiny-rwkv-" + ver + (ver == "6v0" ? "-3m-" : "-834K-") + q + ".bin";
+    const rwkv::TensorMap qcanon = rwkv::load_checkpoint(file);
+    GgufOptions keep;
+    keep.keep_quantized = true;
+    const GgufModel qg = to_llamacpp(qcanon);
+    write_gguf(qg.tensors, tmp + "/q.gguf", rwkv::DType::F32, qg.meta, keep);
+    const rwkv::TensorMap qgot = rwkv::load_checkpoint(tmp + "/q.gguf");
+    compare_maps(qcanon, qgot, Precision::Exact, ver + " gguf " + q + " blocks");
+    const rwkv::Tensor& k = qgot.get("blocks.1.ffn.key.weight");
+    CHECK_MSG(k.dtype == qcanon.get("blocks.1.ffn.key.weight").dtype, "%s: ffn.key.weight is %s", q,
+              rwkv::dtype_name(k.dtype));
   }
   std::filesystem::remove_all(tmp);
-  return testing::finish();
+}
+
+}  // namespace
+
+// One case per version llama.cpp writes as GGUF ("6v0", "7v0").
+int main(int argc, char** argv) {
+  std::vector<testing::Case> cases;
+  for (const TinyModel& tm : kTinyModels)
+    if (std::string(tm.ver) == "6v0" || std::string(tm.ver) == "7v0")
+      cases.push_back({tm.ver, [&tm] { round_trips(tm); }, true});
+  return testing::run_cases(argc, argv, cases, !testing::testdata().empty());
 }

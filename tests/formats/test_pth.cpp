@@ -30,29 +30,32 @@ const Store kStores[] = {
     {rwkv::DType::BF16, Precision::BF16, 0.15f},
 };
 
-}  // namespace
-
-int main() {
-  const std::string dir = testing::require_testdata() + "/rwkvcpp/";
+// Every storage type of one tiny model.
+void round_trips(const TinyModel& tm) {
+  const std::string dir = testing::testdata() + "/rwkvcpp/";
   const std::string tmp = testing::temp_dir("pth");
-  for (const TinyModel& tm : kTinyModels) {
-    const rwkv::TensorMap canon = rwkv::load_checkpoint(dir + tm.file);
-    const Baseline want = baseline(dir + tm.file, tm.ver);
-    for (const Store& s : kStores) {
-      const std::string label = std::string(tm.ver) + " pth " + rwkv::dtype_name(s.dtype);
-      const std::string path = tmp + "/" + tm.ver + "-" + rwkv::dtype_name(s.dtype) + ".pth";
-      write_pth(canon, path, s.dtype);
-      CHECK(rwkv::detect_format(path) == "pth");
-      const rwkv::TensorMap got = rwkv::load_checkpoint(path);
-      CHECK(got.format == "pth");
-      compare_maps(canon, got, s.precision, label);
-      const rwkv::Tensor& emb = got.get("emb.weight");
-      CHECK_MSG(emb.dtype == s.dtype, "%s: emb.weight is %s", label.c_str(), rwkv::dtype_name(emb.dtype));
-      CHECK_MSG(in_mapped_file(emb.data, path), "%s: emb.weight was copied, not borrowed", label.c_str());
-      check_logits(path, want, s.logit_bound, label);
-    }
+  const rwkv::TensorMap canon = rwkv::load_checkpoint(dir + tm.file);
+  const Baseline want = baseline(dir + tm.file, tm.ver);
+  for (const Store& s : kStores) {
+    const std::string label = std::string(tm.ver) + " pth " + rwkv::dtype_name(s.dtype);
+    const std::string path = tmp + "/" + tm.ver + "-" + rwkv::dtype_name(s.dtype) + ".pth";
+    write_pth(canon, path, s.dtype);
+    CHECK(rwkv::detect_format(path) == "pth");
+    const rwkv::TensorMap got = rwkv::load_checkpoint(path);
+    CHECK(got.format == "pth");
+    compare_maps(canon, got, s.precision, label);
+    const rwkv::Tensor& emb = got.get("emb.weight");
+    CHECK_MSG(emb.dtype == s.dtype, "%s: emb.weight is %s", label.c_str(), rwkv::dtype_name(emb.dtype));
+    CHECK_MSG(in_mapped_file(emb.data, path), "%s: emb.weight was copied, not borrowed", label.c_str());
+    check_logits(path, want, s.logit_bound, label);
   }
+  std::filesystem::remove_all(tmp);
+}
 
+// The archive variants, on the v4 model.
+void variants() {
+  const std::string dir = testing::testdata() + "/rwkvcpp/";
+  const std::string tmp = testing::temp_dir("pth-variants");
   const rwkv::TensorMap v4 = rwkv::load_checkpoint(dir + kTinyModels[0].file);
   const Baseline v4_logits = baseline(dir + kTinyModels[0].file, "4v0");
   struct Variant {
@@ -79,5 +82,14 @@ int main() {
     check_logits(path, v4_logits, 1e-5f, label);
   }
   std::filesystem::remove_all(tmp);
-  return testing::finish();
+}
+
+}  // namespace
+
+// One case per tiny model (its version: "4v0"), and "variants".
+int main(int argc, char** argv) {
+  std::vector<testing::Case> cases;
+  for (const TinyModel& tm : kTinyModels) cases.push_back({tm.ver, [&tm] { round_trips(tm); }, true});
+  cases.push_back({"variants", variants, true});
+  return testing::run_cases(argc, argv, cases, !testing::testdata().empty());
 }

@@ -46,37 +46,52 @@ void round_trip(const rwkv::TensorMap& canon, const rwkv::TensorMap& layout, rwk
 }  // namespace
 #endif
 
-int main() {
-  const std::string dir = testing::require_testdata() + "/rwkvcpp/";
+#ifdef RWKV_HAVE_JSON
+namespace {
+
+// BlinkDL names in every storage type, HF names, and fla-hub names for RWKV-7.
+void round_trips(const TinyModel& tm) {
+  const std::string dir = testing::testdata() + "/rwkvcpp/";
   const std::string tmp = testing::temp_dir("safetensors");
-#ifndef RWKV_HAVE_JSON
-  const rwkv::TensorMap v4 = rwkv::load_checkpoint(dir + kTinyModels[0].file);
-  write_safetensors(v4, tmp + "/v4.safetensors", rwkv::DType::F32);
-  CHECK_THROWS(rwkv::load_checkpoint(tmp + "/v4.safetensors"), "built without JSON support");
-  std::filesystem::remove_all(tmp);
-  return testing::finish();
-#else
   const rwkv::DType all[] = {rwkv::DType::F32, rwkv::DType::F16, rwkv::DType::BF16};
-  for (const TinyModel& tm : kTinyModels) {
-    const rwkv::TensorMap canon = rwkv::load_checkpoint(dir + tm.file);
-    const Baseline want = baseline(dir + tm.file, tm.ver);
+  const rwkv::TensorMap canon = rwkv::load_checkpoint(dir + tm.file);
+  const Baseline want = baseline(dir + tm.file, tm.ver);
+  for (rwkv::DType d : all)
+    round_trip(canon, canon, d, tmp + "/blink.safetensors",
+               std::string(tm.ver) + " safetensors BlinkDL " + rwkv::dtype_name(d), want);
+  const rwkv::TensorMap hf = to_hf(canon);
+  CHECK(hf.has("rwkv.embeddings.weight") && !hf.has("emb.weight"));
+  for (rwkv::DType d : {rwkv::DType::F32, rwkv::DType::BF16})
+    round_trip(canon, hf, d, tmp + "/hf.safetensors", std::string(tm.ver) + " safetensors HF " + rwkv::dtype_name(d),
+               want);
+  if (std::string(tm.ver) == "7v0") {
+    const rwkv::TensorMap fla = to_fla(canon);
+    CHECK(fla.has("model.layers.1.attn.v_lora.lora.2.bias") && !fla.has("model.layers.0.attn.v_lora.lora.2.bias"));
     for (rwkv::DType d : all)
-      round_trip(canon, canon, d, tmp + "/blink.safetensors",
-                 std::string(tm.ver) + " safetensors BlinkDL " + rwkv::dtype_name(d), want);
-    const rwkv::TensorMap hf = to_hf(canon);
-    CHECK(hf.has("rwkv.embeddings.weight") && !hf.has("emb.weight"));
-    for (rwkv::DType d : {rwkv::DType::F32, rwkv::DType::BF16})
-      round_trip(canon, hf, d, tmp + "/hf.safetensors", std::string(tm.ver) + " safetensors HF " + rwkv::dtype_name(d),
+      round_trip(canon, fla, d, tmp + "/fla.safetensors", std::string("7v0 safetensors fla-hub ") + rwkv::dtype_name(d),
                  want);
-    if (std::string(tm.ver) == "7v0") {
-      const rwkv::TensorMap fla = to_fla(canon);
-      CHECK(fla.has("model.layers.1.attn.v_lora.lora.2.bias") && !fla.has("model.layers.0.attn.v_lora.lora.2.bias"));
-      for (rwkv::DType d : all)
-        round_trip(canon, fla, d, tmp + "/fla.safetensors", std::string("7v0 safetensors fla-hub ") + rwkv::dtype_name(d),
-                   want);
-    }
   }
   std::filesystem::remove_all(tmp);
-  return testing::finish();
+}
+
+}  // namespace
 #endif
+
+// One case per tiny model (its version: "4v0"); a build without JSON refuses in each.
+int main(int argc, char** argv) {
+  std::vector<testing::Case> cases;
+  for (const TinyModel& tm : kTinyModels)
+    cases.push_back({tm.ver, [&tm] {
+#ifdef RWKV_HAVE_JSON
+                       round_trips(tm);
+#else
+                       const std::string tmp = testing::temp_dir("safetensors");
+                       write_safetensors(rwkv::load_checkpoint(testing::testdata() + "/rwkvcpp/" + tm.file),
+                                         tmp + "/m.safetensors", rwkv::DType::F32);
+                       CHECK_THROWS(rwkv::load_checkpoint(tmp + "/m.safetensors"), "built without JSON support");
+                       std::filesystem::remove_all(tmp);
+#endif
+                     },
+                     true});
+  return testing::run_cases(argc, argv, cases, !testing::testdata().empty());
 }

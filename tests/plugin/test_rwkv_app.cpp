@@ -324,6 +324,37 @@ void ready_properties() {
   }
 }
 
+// Threads of the CPU worker pools in this process (ThreadPool names them "rwkv-pool").
+int pool_threads() {
+  int n = 0;
+  GDir* d = g_dir_open("/proc/self/task", 0, nullptr);
+  while (const gchar* tid = d ? g_dir_read_name(d) : nullptr) {
+    gchar* comm = nullptr;
+    if (!g_file_get_contents((std::string("/proc/self/task/") + tid + "/comm").c_str(), &comm, nullptr, nullptr)) continue;
+    n += g_str_has_prefix(comm, "rwkv-pool");
+    g_free(comm);
+  }
+  if (d) g_dir_close(d);
+  return n;
+}
+
+// `threads` set in READY loads the model again with that many threads, also while another
+// element shares the model it had: the shared-model cache keys on every load option.
+void ready_threads() {
+  Run a("mode=score threads=2");
+  a.push("In the beginning.");
+  CHECK_MSG(pool_threads() == 1, "threads=2: %d pool workers, expected 1", pool_threads());
+  Run b("mode=score threads=2");
+  b.push("In the beginning.");
+  CHECK_MSG(pool_threads() == 1, "two elements sharing a threads=2 model: %d pool workers, expected 1", pool_threads());
+  gst_element_set_state(b.h->element, GST_STATE_READY);
+  g_object_set(b.rwkv, "threads", 3, nullptr);
+  replay(b);
+  b.push("In the beginning.");
+  CHECK_MSG(pool_threads() == 3, "threads=3 set in READY beside a threads=2 element: %d pool workers, expected 1 + 2",
+            pool_threads());
+}
+
 // 8. trigger=interval fires when GAP events carry stream time past the interval.
 void interval_over_gap() {
   Run r("mode=continue trigger=interval interval=2000000000 max-tokens=3");
@@ -704,6 +735,7 @@ int main(int argc, char** argv) {
       {"trigger-signal-async", trigger_signal_async},
       {"fifo-model", [&] { fifo_model(dir); }},
       {"ready-properties", ready_properties},
+      {"ready-threads", ready_threads},
       {"interval-over-gap", interval_over_gap},
       {"stream-restart", stream_restart},
       {"state-file-location", state_file_location},

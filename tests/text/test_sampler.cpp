@@ -20,17 +20,20 @@ std::vector<float> log_probs(std::vector<double> p) {
   return l;
 }
 
-}  // namespace
+const std::vector<float> kLogits = log_probs({0.5, 0.3, 0.2});
 
-int main() {
-  const std::vector<float> logits = log_probs({0.5, 0.3, 0.2});
-
+void greedy_case() {
+  const std::vector<float>& logits = kLogits;
   rwkv::SamplerParams greedy;
   greedy.temperature = 0;
   rwkv::Sampler g(greedy);
   CHECK(g.sample(logits) == 0);
   CHECK(g.sample(std::vector<float>{1, 3, 3, 2}) == 1);  // lowest id on ties
 
+}
+
+void seeded_case() {
+  const std::vector<float>& logits = kLogits;
   // Seeded: the same sequence again, after reset() too; another seed differs.
   rwkv::SamplerParams p;
   p.seed = 99;
@@ -46,6 +49,14 @@ int main() {
   for (int i = 0; i < 200; i++) sc.push_back(c.sample(logits));
   CHECK(sc != sa);
 
+}
+
+// Frequencies over many draws, at temperature 1 and 0.5, with top-p and top-k.
+void distributions_case() {
+  const std::vector<float>& logits = kLogits;
+  rwkv::SamplerParams p;
+  p.seed = 99;
+  rwkv::Sampler a(p);
   const int N = 40000;
   const double tol = 0.015;
   auto f = frequencies(a, logits, N);
@@ -74,6 +85,9 @@ int main() {
   f = frequencies(k1, logits, 1000);
   CHECK(f[0] > 0.9999 && f[1] == 0 && f[2] == 0);
 
+}
+
+void penalties_case() {
   // Penalties: each accepted token's logit drops by presence + count * frequency.
   rwkv::SamplerParams pen;
   pen.temperature = 0;
@@ -93,11 +107,23 @@ int main() {
   fp.reset();
   CHECK(fp.sample(flat) == 0);
 
+}
+
+void errors_case() {
   rwkv::SamplerParams bad;
   bad.temperature = -1;
   CHECK_THROWS(rwkv::Sampler{bad}, "temperature");
   bad = {};
   bad.top_p = 0;
   CHECK_THROWS(rwkv::Sampler{bad}, "top_p");
-  return testing::finish();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<testing::Case> cases = {
+      {"greedy", greedy_case}, {"seeded", seeded_case}, {"distributions", distributions_case},
+      {"penalties", penalties_case}, {"errors", errors_case},
+  };
+  return testing::run_cases(argc, argv, cases, true);
 }

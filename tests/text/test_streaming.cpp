@@ -131,21 +131,21 @@ size_t check_tokenizer(const rwkv::Tokenizer& tok, const std::vector<testing::Ve
   return vs.size();
 }
 
-}  // namespace
+std::vector<testing::Vector> world_vectors() {
+  return testing::read_vectors(testing::testdata() + "/tokenizers/world-vectors.jsonl");
+}
 
-int main() {
-  const std::string dir = testing::require_testdata();
-  const auto world_vs = testing::read_vectors(dir + "/tokenizers/world-vectors.jsonl");
-  auto neox_vs = testing::read_vectors(dir + "/tokenizers/neox-vectors.jsonl");
-  const auto extra = testing::read_vectors(std::string(SOURCE_DIR) + "/neox-extra-vectors.jsonl");
-  neox_vs.insert(neox_vs.end(), extra.begin(), extra.end());
+// World holds back at most a possible longer match: under the longest token (128 bytes).
+void world_case() {
+  check_tokenizer(*rwkv::load_world_tokenizer(testing::testdata() + "/rwkvcpp/rwkv_vocab_v20230424.txt"),
+                  world_vectors(), 127);
+}
 
-  auto world = rwkv::load_world_tokenizer(dir + "/rwkvcpp/rwkv_vocab_v20230424.txt");
-  // World holds back at most a possible longer match: under the longest token (128 bytes).
-  check_tokenizer(*world, world_vs, 127);
-  check_tokenizer(*rwkv::make_bytes_tokenizer(), world_vs, 0);
+void bytes_case() { check_tokenizer(*rwkv::make_bytes_tokenizer(), world_vectors(), 0); }
 
-  // The World decoder replaces ill-formed bytes, one U+FFFD per maximal subpart.
+// The World decoder replaces ill-formed bytes, one U+FFFD per maximal subpart.
+void world_decoder_case() {
+  auto world = rwkv::load_world_tokenizer(testing::testdata() + "/rwkvcpp/rwkv_vocab_v20230424.txt");
   rwkv::TextDecoder dec(world);
   std::string text = dec.push(world->encode("hello\xff" "world\xe2\x82"));
   text += dec.flush();
@@ -153,9 +153,14 @@ int main() {
   CHECK(dec.push(world->encode("\xe2\x82" "A")) == "\xEF\xBF\xBD" "A");
   CHECK(dec.push(world->encode("\xF0\x9F")) == "" && dec.pending_bytes() == 2);
   CHECK(dec.push(world->encode("\x98\x80")) == "\xF0\x9F\x98\x80");
+}
 
+void neox_case() {
+  auto neox_vs = testing::read_vectors(testing::testdata() + "/tokenizers/neox-vectors.jsonl");
+  const auto extra = testing::read_vectors(std::string(SOURCE_DIR) + "/neox-extra-vectors.jsonl");
+  neox_vs.insert(neox_vs.end(), extra.begin(), extra.end());
   try {
-    auto neox = rwkv::load_neox_tokenizer(dir + "/rwkvcpp/20B_tokenizer.json");
+    auto neox = rwkv::load_neox_tokenizer(testing::testdata() + "/rwkvcpp/20B_tokenizer.json");
     // NeoX holds back an unfinished pre-token; these texts have no word longer than this.
     check_tokenizer(*neox, neox_vs, 80);
     // Text cut inside a special token, a space run, a contraction, a combining sequence.
@@ -169,5 +174,14 @@ int main() {
     if (std::string(e.what()).find("built without") == std::string::npos) throw;
     std::printf("SKIP neox: %s\n", e.what());
   }
-  return testing::finish();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<testing::Case> cases = {{"world", world_case, true},
+                                            {"bytes", bytes_case, true},
+                                            {"world-decoder", world_decoder_case, true},
+                                            {"neox", neox_case, true}};
+  return testing::run_cases(argc, argv, cases, !testing::testdata().empty());
 }

@@ -46,23 +46,30 @@ std::string python_repr_body(std::string_view b) {
   return o;
 }
 
-}  // namespace
+std::vector<testing::Vector> vectors(const char* name) {
+  return testing::read_vectors(testing::testdata() + "/tokenizers/" + name + "-vectors.jsonl");
+}
 
-int main() {
-  const std::string dir = testing::require_testdata();
-  const auto world_vs = testing::read_vectors(dir + "/tokenizers/world-vectors.jsonl");
-  const auto neox_vs = testing::read_vectors(dir + "/tokenizers/neox-vectors.jsonl");
-  CHECK(world_vs.size() >= 40 && neox_vs.size() >= 40);
+std::shared_ptr<rwkv::Tokenizer> world_tokenizer() {
+  return rwkv::load_world_tokenizer(testing::testdata() + "/rwkvcpp/rwkv_vocab_v20230424.txt");
+}
 
-  auto world = rwkv::load_world_tokenizer(dir + "/rwkvcpp/rwkv_vocab_v20230424.txt");
+void world_case() {
+  const auto world_vs = vectors("world");
+  CHECK(world_vs.size() >= 40);
+  auto world = world_tokenizer();
   CHECK(world->n_vocab() == 65530);
   CHECK(world->token_bytes(1) == std::string(1, '\0') && world->token_bytes(256) == "\xff");
   CHECK(world->end_of_text() == 0u && world->token_bytes(0).empty());
   check_vectors(*world, world_vs, "world");
   // The reference's own example.
   CHECK(world->encode("\nElon Musk has") == (std::vector<uint32_t>{11, 994, 2098, 29435, 21800}));
+}
 
-  // The same vocabulary as GGUF metadata.
+// The same vocabulary as GGUF metadata.
+void world_gguf_case() {
+  const auto world_vs = vectors("world");
+  auto world = world_tokenizer();
   rwkv::TensorMap gguf;
   gguf.metadata["tokenizer.ggml.model"] = "rwkv";
   auto& tokens = gguf.string_arrays["tokenizer.ggml.tokens"];
@@ -76,10 +83,14 @@ int main() {
     check_vectors(*from_gguf, world_vs, "world (GGUF metadata)");
     CHECK(from_gguf->encode("[PAD65535]<s>") == world->encode("[PAD65535]<s>"));
   }
+}
 
+void neox_case() {
+  const auto neox_vs = vectors("neox");
+  CHECK(neox_vs.size() >= 40);
   std::shared_ptr<rwkv::Tokenizer> neox;
   try {
-    neox = rwkv::load_neox_tokenizer(dir + "/rwkvcpp/20B_tokenizer.json");
+    neox = rwkv::load_neox_tokenizer(testing::testdata() + "/rwkvcpp/20B_tokenizer.json");
   } catch (const rwkv::Error& e) {
     if (std::string(e.what()).find("built without") == std::string::npos) throw;
     std::printf("SKIP neox: %s\n", e.what());
@@ -94,5 +105,12 @@ int main() {
     CHECK(neox->encode("a\xE2\x82" "b\xFF") == neox->encode("a\xEF\xBF\xBD" "b\xEF\xBF\xBD"));
     CHECK(neox->encode("\xF0\x9F\x98") == neox->encode("\xEF\xBF\xBD"));
   }
-  return testing::finish();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<testing::Case> cases = {
+      {"world", world_case, true}, {"world-gguf", world_gguf_case, true}, {"neox", neox_case, true}};
+  return testing::run_cases(argc, argv, cases, !testing::testdata().empty());
 }

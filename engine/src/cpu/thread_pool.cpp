@@ -1,11 +1,19 @@
 #include "cpu/thread_pool.h"
 
+#include <pthread.h>
+
 namespace rwkv::cpu {
 
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = int(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
-  for (int i = 1; i < threads; i++) workers_.emplace_back([this] { work(); });
+  for (int i = 1; i < threads; i++)
+    workers_.emplace_back([this] {
+#ifdef __linux__
+      pthread_setname_np(pthread_self(), "rwkv-pool");  // named for top -H, gdb and the tests
+#endif
+      work();
+    });
 }
 
 ThreadPool::~ThreadPool() {
