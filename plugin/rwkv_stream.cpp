@@ -13,7 +13,7 @@ namespace gstrwkv {
 
 namespace {
 
-// Default respond prompt: a World chat turn (REFERENCE.md, prompt formats).
+// Default respond prompt: a World chat turn (docs/REFERENCE.md, prompt formats).
 constexpr const char* kRespondPrompt = "\n\nUser: {text}\n\nAssistant:";
 constexpr const char* kClassifyPrompt = "\n\nUser: {text}\nWhich of these fits best: {labels}?\n\nAssistant:";
 

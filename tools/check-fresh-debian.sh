@@ -11,8 +11,8 @@
 #   (default)      the main job, then the test command for the suites cpu, plugin, pipelines
 #                  (RWKV_SKIP_SANITIZERS=1: no sanitizer or fuzz builds)
 #   --suite NAME   the test command for this suite (repeatable) instead of the default three
-#   --all          the whole test command (every suite, sanitizer and fuzz builds)
-#   --demo-only    the main job only (what CI runs)
+#   --all          the whole test command (every suite, sanitizer and fuzz builds; what CI runs)
+#   --demo-only    the main job only
 #   --keep DIR     build the root in DIR and keep it afterwards (default: a temporary one,
 #                  removed at the end)
 # Environment: RWKV_FRESH_CACHE (default /var/cache/gst-rwkv-fresh) keeps the base root as a

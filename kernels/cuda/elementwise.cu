@@ -31,7 +31,7 @@ __global__ void activate_kernel(const float* in, size_t n, Act act, T* out) {
     case Act::ReluSquare: v = fmaxf(v, 0.0f); v *= v; break;
   }
   // relu(k)^2 passes fp16's largest value once k > 256: saturate rather than feed inf (and
-  // then NaN) into the next product (cuda-review.md B6).
+  // then NaN) into the next product.
   if constexpr (std::is_same<T, __half>::value) v = fminf(fmaxf(v, -65504.0f), 65504.0f);
   out[i] = from_f32<T>(v);
 }

@@ -1,4 +1,4 @@
-// RWKV-6's data-dependent token shift, second step (REFERENCE.md, RWKV-6): with xx, dx from
+// RWKV-6's data-dependent token shift, second step (docs/REFERENCE.md, RWKV-6): with xx, dx from
 // the fused LayerNorm + shift and m_j the low-rank products,
 //   out_j = xx + dx * (maa_j + m_j)   for j = w, k, v, r, g.
 #pragma once

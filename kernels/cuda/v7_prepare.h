@@ -1,4 +1,4 @@
-// RWKV-7's per-token quantities between the projections and the recurrence (REFERENCE.md,
+// RWKV-7's per-token quantities between the projections and the recurrence (docs/REFERENCE.md,
 // RWKV-7), one warp per (row, head), in place on the fp32 projections:
 //   w := exp(-e^-0.5 sigmoid(w0 + w));  a = sigmoid(a0 + a)
 //   kk = L2normalize_per_head(k * k_k);  k := k * (1 + (a - 1) * k_a)

@@ -1,4 +1,4 @@
-// The RWKV-4 recurrence (REFERENCE.md, RWKV-4) scanned over T tokens for B streams in one
+// The RWKV-4 recurrence (docs/REFERENCE.md, RWKV-4) scanned over T tokens for B streams in one
 // launch: a thread per (stream, channel) carries aa, bb, pp through the tokens.
 #pragma once
 #include <cuda_runtime_api.h>

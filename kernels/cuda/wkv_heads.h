@@ -1,4 +1,4 @@
-// The per-head matrix-state recurrences of RWKV-5/6 and RWKV-7 (REFERENCE.md), scanned
+// The per-head matrix-state recurrences of RWKV-5/6 and RWKV-7 (docs/REFERENCE.md), scanned
 // over T tokens for B streams in one launch: a block per (head, stream), a thread per
 // state column (v5/v6: value channel j) or row (v7: value channel i), the N state values
 // it owns held in registers. Inputs are [B*T, C] fp32 rows (head h at h*N..h*N+N-1), y is

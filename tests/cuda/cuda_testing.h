@@ -120,8 +120,7 @@ inline std::vector<uint32_t> random_tokens(size_t n, uint32_t vocab, uint32_t se
 // measures fp16 rounding of weights and activations (ggml rounds both). The GPU rounds every
 // product's activations to the operand type while the CPU keeps them fp32, so the
 // difference is that rounding: bf16 keeps 8 significant bits to fp16's 11, a unit roundoff
-// of 2^-9 against 2^-12, and to first order the error grows with it, 8 times (cuda-review.md
-// B2).
+// of 2^-9 against 2^-12, and to first order the error grows with it, 8 times.
 // States are compared relative to their magnitude (RWKV-4's aa/bb grow large):
 // |a - b| <= state_rel * max(1, |b|).
 struct Tolerance {

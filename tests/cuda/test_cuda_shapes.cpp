@@ -1,5 +1,5 @@
 // The CUDA backend on real shapes (argv: SHAPE [LAYERS]), fp32 random weights against the
-// CPU reference: what the tiny test models cannot reach (cuda-review.md B1) -- head size 64
+// CPU reference: what the tiny test models cannot reach -- head size 64
 // with many heads (wkv5<64> for v5/v6, v7 heads past the first), LayerNorm rows longer than
 // a block, a vocabulary that is no multiple of 8 (50277), an embedding table of several
 // upload slices (A1) -- and the batch paths: a state batch evaluated straight after it is

@@ -1,4 +1,4 @@
-// A plain float64 implementation of REFERENCE.md's RWKV-4, 5, 6 and 7 equations, written from
+// A plain float64 implementation of docs/REFERENCE.md's RWKV-4, 5, 6 and 7 equations, written from
 // the canonical tensors with straightforward loops and no engine code: the yardstick for the
 // engine's fp32 arithmetic (tests/engine/test_recurrence_reference, tests/soak). One token at a
 // time; layers() and head() are apart so a long run can leave the head out where it compares
@@ -311,7 +311,7 @@ class Reference {
     return y;
   }
 
-  // REFERENCE.md, RWKV-4: the numerically stabilised recurrence, aa and bb scaled by exp(-pp).
+  // docs/REFERENCE.md, RWKV-4: the numerically stabilised recurrence, aa and bb scaled by exp(-pp).
   Vec tmix_v4(const Layer& w, const Vec& xx, const Vec& prev, LayerState& s) const {
     const size_t C = xx.size();
     Vec r = mix(xx, prev, w.time_mix_r) * w.receptance;
@@ -337,7 +337,7 @@ class Reference {
     return r * w.output;
   }
 
-  // REFERENCE.md, RWKV-5.2: per head y[j] = Σ_i r[i](u[i]k[i]v[j] + S[i][j]); S = w S + k v.
+  // docs/REFERENCE.md, RWKV-5.2: per head y[j] = Σ_i r[i](u[i]k[i]v[j] + S[i][j]); S = w S + k v.
   Vec wkv56(const Vec& r, const Vec& k, const Vec& v, const Vec& w, const Vec& u, Vec& S) const {
     const size_t H = size_t(i_.n_head), N = size_t(i_.head_size);
     Vec y(H * N, 0.0);

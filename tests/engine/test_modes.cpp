@@ -32,19 +32,13 @@ std::vector<float> run_chunked(const rwkv::Model& m, const std::vector<uint32_t>
   return all;
 }
 
-}  // namespace
+std::shared_ptr<rwkv::Model> g_model;
+std::string g_file;
 
-int main(int argc, char** argv) {
-  const std::string dir = testing::require_testdata() + "/rwkvcpp/";
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: test_modes MODEL_FILE\n");
-    return 2;
-  }
-  auto model = rwkv::Model::load(dir + argv[1]);
-  const rwkv::Model& m = *model;
+void step_vs_sequence_case() {
+  const rwkv::Model& m = *g_model;
   const size_t V = size_t(m.info().n_vocab);
   const auto toks = random_tokens(300, uint32_t(V), 7);
-
   // Step (one token per call) vs one sequence call, for prompt lengths 1..70: last logits.
   float worst = 0;
   for (size_t n = 1; n <= 70; n++) {
@@ -61,7 +55,12 @@ int main(int argc, char** argv) {
   }
   std::printf("step vs sequence, prompts 1..70: max |diff| %.3g\n", worst);
   CHECK_MSG(worst <= 1e-5f, "step vs sequence differ by %g", worst);
+}
 
+void chunked_case() {
+  const rwkv::Model& m = *g_model;
+  const size_t V = size_t(m.info().n_vocab);
+  const auto toks = random_tokens(300, uint32_t(V), 7);
   // Chunked feeding (chunk sizes 1, 2, 8, 10, and longer than the runner's internal chunk).
   const auto whole = run_chunked(m, toks, 0);
   for (size_t chunk : {1, 2, 8, 10, 129}) {
@@ -72,7 +71,12 @@ int main(int argc, char** argv) {
   bool finite = true;
   for (float f : whole) finite = finite && std::isfinite(f);
   CHECK(finite);
+}
 
+void logits_none_case() {
+  const rwkv::Model& m = *g_model;
+  const size_t V = size_t(m.info().n_vocab);
+  const auto toks = random_tokens(300, uint32_t(V), 7);
   // Logits::None must leave the state exactly as Logits::All does.
   {
     rwkv::State a = m.new_state(), b = m.new_state();
@@ -82,7 +86,12 @@ int main(int argc, char** argv) {
     CHECK(std::equal(a.data().begin(), a.data().end(), b.data().begin()));
     CHECK(a.tokens_seen == toks.size());
   }
+}
 
+void fork_case() {
+  const rwkv::Model& m = *g_model;
+  const size_t V = size_t(m.info().n_vocab);
+  const auto toks = random_tokens(300, uint32_t(V), 7);
   // A fork evolves exactly as its origin, and feeding the fork leaves the origin alone.
   {
     rwkv::State origin = m.new_state();
@@ -95,7 +104,12 @@ int main(int argc, char** argv) {
     m.eval(origin, std::span<const uint32_t>(toks.data() + 50, 20), lo.data());
     CHECK(lf == lo);
   }
+}
 
+void serialize_case() {
+  const rwkv::Model& m = *g_model;
+  const size_t V = size_t(m.info().n_vocab);
+  const auto toks = random_tokens(300, uint32_t(V), 7);
   // Serialise and restore: bit-identical next logits; corruption and mismatches are refused.
   {
     rwkv::State s = m.new_state();
@@ -118,7 +132,12 @@ int main(int argc, char** argv) {
     other.n_layer += 1;
     CHECK_THROWS(rwkv::State::deserialize(other, bytes), "another model");
   }
+}
 
+void batched_case() {
+  const rwkv::Model& m = *g_model;
+  const size_t V = size_t(m.info().n_vocab);
+  const auto toks = random_tokens(300, uint32_t(V), 7);
   // Batched: B streams at different positions, fed together (eval_batch over States and
   // over a StateBatch) or one after another, give bit-identical logits and states: a batched
   // pass changes no stream's arithmetic. B = 150 is more streams than one pass's rows.
@@ -154,9 +173,14 @@ int main(int argc, char** argv) {
                std::memcmp(solo[b].data().data(), batched[b].data().data(), solo[b].data().size() * 4) == 0 &&
                std::memcmp(solo[b].data().data(), from_slot.data().data(), solo[b].data().size() * 4) == 0;
       }
-      CHECK_MSG(same, "%s: %zu streams of %zu tokens batched differ from solo", argv[1], B, T);
+      CHECK_MSG(same, "%s: %zu streams of %zu tokens batched differ from solo", g_file.c_str(), B, T);
     }
+}
 
+void errors_case() {
+  const rwkv::Model& m = *g_model;
+  const size_t V = size_t(m.info().n_vocab);
+  const auto toks = random_tokens(300, uint32_t(V), 7);
   // Bad tokens and foreign states are errors, not crashes.
   {
     rwkv::State s = m.new_state();
@@ -168,5 +192,22 @@ int main(int argc, char** argv) {
     CHECK_THROWS(m.eval(foreign, std::span<const uint32_t>(toks.data(), 1), nullptr, rwkv::Logits::None),
                  "does not belong");
   }
-  return testing::finish();
+}
+
+}  // namespace
+
+// argv: MODEL_FILE (in ../shared/testdata/rwkvcpp) [CASE]; one meson test per file and case.
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: test_modes MODEL_FILE [CASE | --listed CASE...]\n");
+    return 2;
+  }
+  g_file = argv[1];
+  const bool have = !testing::testdata().empty();
+  if (have && std::strcmp(argc > 2 ? argv[2] : "", "--listed") != 0)
+    g_model = rwkv::Model::load(testing::testdata() + "/rwkvcpp/" + g_file);
+  const std::vector<testing::Case> cases = {
+      {"step-vs-sequence", step_vs_sequence_case, true}, {"chunked", chunked_case, true}, {"logits-none", logits_none_case, true},
+      {"fork", fork_case, true}, {"serialize", serialize_case, true}, {"batched", batched_case, true}, {"errors", errors_case, true}};
+  return testing::run_cases(argc - 1, argv + 1, cases, have);
 }

@@ -1,4 +1,4 @@
-// The forward pass against a plain float64 implementation of REFERENCE.md's equations
+// The forward pass against a plain float64 implementation of docs/REFERENCE.md's equations
 // (reference64.h, no engine code): the logits after every one of a few random tokens, and the
 // state after them in the layout state.h documents. Run twice: from the initial state and from
 // a random one (which checks the state's orientation as an initial state loader relies on).

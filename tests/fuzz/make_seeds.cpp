@@ -110,7 +110,7 @@ TensorMap random_v6() {
   return std::move(b.m);
 }
 
-// rwkv.cpp's layout (REFERENCE.md): ggmf header, then records of dims, name length, type,
+// rwkv.cpp's layout (docs/REFERENCE.md): ggmf header, then records of dims, name length, type,
 // ggml-order dims, name, data. Its converter stores v4 decay as -exp(decay) and keeps
 // vectors as [C]; 2-D matrices take `dtype`, everything else stays F32.
 void write_rwkvcpp(const TensorMap& m, const std::string& path, DType dtype, uint32_t n_vocab, uint32_t n_embd,

@@ -136,7 +136,7 @@ void gated_heads(Builder& b, const std::string& p, int C) {
     b.matrix(p + n, C, C);
 }
 
-// REFERENCE.md, RWKV-5.2: time_mix_{k,v,r,g} [1,1,C]; time_decay, time_faaaa [H,N]; gate.
+// docs/REFERENCE.md, RWKV-5.2: time_mix_{k,v,r,g} [1,1,C]; time_decay, time_faaaa [H,N]; gate.
 void rwkv5_layers(Builder& b, const Shape& s) {
   const int C = s.n_embd, F = int(3.5 * C) / 32 * 32, H = C / kHeadSize;
   for (int l = 0; l < s.n_layer; l++) {
@@ -151,7 +151,7 @@ void rwkv5_layers(Builder& b, const Shape& s) {
   }
 }
 
-// REFERENCE.md, RWKV-6: time_maa_{x,w,k,v,r,g} [1,1,C]; time_maa_w1 [C,5*32], time_maa_w2
+// docs/REFERENCE.md, RWKV-6: time_maa_{x,w,k,v,r,g} [1,1,C]; time_maa_w1 [C,5*32], time_maa_w2
 // [5,32,C]; time_decay [1,1,C] with a rank-64 LoRA; time_faaaa [H,N].
 void rwkv6_layers(Builder& b, const Shape& s) {
   const int C = s.n_embd, F = int(3.5 * C) / 32 * 32;
@@ -172,7 +172,7 @@ void rwkv6_layers(Builder& b, const Shape& s) {
   }
 }
 
-// REFERENCE.md, RWKV-7: x_* , w0, a0, v0, k_k, k_a [1,1,C]; w1 [C,Dw], w2 [Dw,C] (a, v, g
+// docs/REFERENCE.md, RWKV-7: x_* , w0, a0, v0, k_k, k_a [1,1,C]; w1 [C,Dw], w2 [Dw,C] (a, v, g
 // alike); r_k [H,N]; v0/v1/v2 absent in layer 0.
 void rwkv7_layers(Builder& b, const Shape& s) {
   const int C = s.n_embd, F = 4 * C, H = C / kHeadSize;

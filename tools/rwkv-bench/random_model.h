@@ -20,7 +20,7 @@ Shape shape_by_name(const std::string& name);
 std::string shape_names();  // space-separated
 
 // Matrices (and the embedding and head) in `dtype` (F32, F16 or BF16), vectors in fp32,
-// with BlinkDL's tensor names and shapes (REFERENCE.md). Filled on all cores.
+// with BlinkDL's tensor names and shapes (docs/REFERENCE.md). Filled on all cores.
 TensorMap random_model(const Shape& s, DType dtype, uint64_t seed = 1);
 
 }  // namespace rwkv::bench

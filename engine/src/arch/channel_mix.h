@@ -1,5 +1,5 @@
 // The channel-mix (feed-forward) block of every version: LayerNorm ln2, token shift,
-// k = relu(Wk xk)^2, out = Wv k, gated by sigmoid(Wr xr) before RWKV-7 (REFERENCE.md).
+// k = relu(Wk xk)^2, out = Wv k, gated by sigmoid(Wr xr) before RWKV-7 (docs/REFERENCE.md).
 #pragma once
 #include "arch/binder.h"
 #include "rwkv/model.h"

@@ -1,7 +1,7 @@
-// RWKV-4's layer schema (REFERENCE.md, RWKV-4): three mixes, one stacked r/k/v projection,
+// RWKV-4's layer schema (docs/REFERENCE.md, RWKV-4): three mixes, one stacked r/k/v projection,
 // the per-channel decay -exp(time_decay) and bonus time_first.
 //
-// fp16 rescaling (REFERENCE.md): a backend computing in fp16 binds att.output and ffn.value
+// fp16 rescaling (docs/REFERENCE.md): a backend computing in fp16 binds att.output and ffn.value
 // of layer l divided by 2^(l / kRescaleEvery) and halves the residual after every
 // kRescaleEvery-th layer, which keeps the stream's magnitude bounded (LayerNorm does not
 // see the scale).

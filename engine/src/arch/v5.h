@@ -1,5 +1,5 @@
 // RWKV-5's layer schema: 5.1 (no gate; one decay and one bonus per head) and 5.2 (gated;
-// per-channel decay and bonus), REFERENCE.md, RWKV-5.2. Decay and bonus are bound per
+// per-channel decay and bonus), docs/REFERENCE.md, RWKV-5.2. Decay and bonus are bound per
 // channel whichever way the checkpoint stores them.
 #pragma once
 #include <cmath>

@@ -1,4 +1,4 @@
-// RWKV-6's layer schema (REFERENCE.md, RWKV-6): the data-dependent token shift (maa_x, a
+// RWKV-6's layer schema (docs/REFERENCE.md, RWKV-6): the data-dependent token shift (maa_x, a
 // low-rank product stacked for the five mixes, the five mix vectors), the per-token decay
 // through its own low-rank product, r/k/v/g projections, bonus time_faaaa.
 #pragma once

@@ -1,4 +1,4 @@
-// RWKV-7 ("Goose")'s layer schema (REFERENCE.md, RWKV-7): six mixes, r/k/v projections,
+// RWKV-7 ("Goose")'s layer schema (docs/REFERENCE.md, RWKV-7): six mixes, r/k/v projections,
 // low-rank decay, in-context learning rate, value residual (absent in layer 0) and gate,
 // the kk normalisation and r·k bonus vectors.
 #pragma once

@@ -1,5 +1,5 @@
 // RWKV-4 (the paper's architecture) on the CPU: projections as matrix products over the
-// chunk, the wkv recurrence scanned over it channel by channel (REFERENCE.md, RWKV-4).
+// chunk, the wkv recurrence scanned over it channel by channel (docs/REFERENCE.md, RWKV-4).
 #include <algorithm>
 #include <cmath>
 

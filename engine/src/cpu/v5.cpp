@@ -1,6 +1,6 @@
 // RWKV-5 ("Eagle") on the CPU: 5.1 (no gate; one decay and one bonus per head) and 5.2
 // (gated; per-channel decay and bonus). Projections are matrix products over the chunk, the
-// per-head matrix state is scanned by wkv5 (REFERENCE.md, RWKV-5.2).
+// per-head matrix state is scanned by wkv5 (docs/REFERENCE.md, RWKV-5.2).
 #include <algorithm>
 
 #include "arch/v5.h"

@@ -1,6 +1,6 @@
 // RWKV-6 ("Finch") on the CPU: data-dependent token shift and decay through low-rank
 // products, all computed for the whole chunk as matrix products, then the RWKV-5 per-head
-// recurrence with a per-token decay (REFERENCE.md, RWKV-6).
+// recurrence with a per-token decay (docs/REFERENCE.md, RWKV-6).
 #include <algorithm>
 #include <cmath>
 

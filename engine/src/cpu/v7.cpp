@@ -1,6 +1,6 @@
 // RWKV-7 ("Goose") on the CPU: token shift into six mixes, low-rank decay, in-context
 // learning rate, value residual and gate, all as matrix products over the chunk, then the
-// per-head delta-rule recurrence (wkv7) and the r·k bonus (REFERENCE.md, RWKV-7).
+// per-head delta-rule recurrence (wkv7) and the r·k bonus (docs/REFERENCE.md, RWKV-7).
 #include <algorithm>
 #include <cmath>
 #include <cstring>

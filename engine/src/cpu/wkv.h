@@ -1,4 +1,4 @@
-// The per-head matrix-state recurrences of RWKV-5/6 and RWKV-7 (REFERENCE.md), scanned over
+// The per-head matrix-state recurrences of RWKV-5/6 and RWKV-7 (docs/REFERENCE.md), scanned over
 // a chunk of T tokens of each of B streams in one pass per head; the B*H (stream, head)
 // pairs run in parallel. Inputs are [B*T, C] rows, stream-major (C = H*N, head h at columns
 // h*N..h*N+N-1); S is each stream's H*N*N state for the layer, y is [B*T, C]. Each head's

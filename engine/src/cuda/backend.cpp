@@ -47,7 +47,7 @@ class CudaBackend final : public DeviceBackend {
     }
     if (!r) throw Error("unknown architecture " + std::to_string(int(info.arch)));
     // The weights went up with plain cudaMemcpy, which a non-blocking stream does not wait
-    // for: the first pass starts after the last copy has landed (cuda-review.md A4).
+    // for: the first pass starts after the last copy has landed.
     check(cudaDeviceSynchronize(), dev, "uploading the weights");
     return r;
   }

@@ -118,7 +118,7 @@ void CudaRunner::load_embedding(const float* w, const float* b) {
     const int n = std::min(slice, V - r0);
     tensor_to_f32(emb, host.data(), uint64_t(r0) * uint64_t(C), uint64_t(n) * uint64_t(C));
     // On the model's stream, so the LayerNorm below reads the whole slice (a plain cudaMemcpy
-    // is not ordered against a non-blocking stream: cuda-review.md A1). From pageable memory
+    // is not ordered against a non-blocking stream). From pageable memory
     // the copy has taken the data when it returns; the sync below frees `raw` and `host`.
     check(cudaMemcpyAsync(raw.get(), host.data(), size_t(n) * size_t(C) * sizeof(float), cudaMemcpyHostToDevice,
                           stream_),
@@ -363,7 +363,7 @@ cudaGraphExec_t CudaRunner::step_graph(const Pass& p, bool logits) {
 
 // The step graph, or null (and plain launches from now on, said once) when capturing or
 // instantiating it fails: a driver or library that cannot capture costs speed, not the
-// stream (cuda-review.md B4). An error that is not the capture's shows again in the plain launch.
+// stream. An error that is not the capture's shows again in the plain launch.
 cudaGraphExec_t CudaRunner::step_graph_or_null(const Pass& p, bool logits) {
   try {
     return step_graph(p, logits);

@@ -49,8 +49,8 @@ class CudaRunner : public Runner {
   int pass_rows() const override { return kRows; }
 
   // A state batch's device memory, under the runner's lock and on its stream, so that a
-  // copy is ordered against every pass and never overlaps one running in another thread
-  // (cuda-review.md A2, A3). Each returns with its copies done.
+  // copy is ordered against every pass and never overlaps one running in another thread.
+  // Each returns with its copies done.
   void init_slots(float* first, size_t n);      // n initial states from `first` on
   void put_state(float* slot, const State& s);  // checks that s belongs to this model
   void get_state(const float* slot, State& s);

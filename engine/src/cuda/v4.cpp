@@ -1,5 +1,5 @@
 // RWKV-4 on the GPU: LayerNorm + token shift in one kernel, the three projections in one
-// stacked product, the wkv recurrence scanned per channel (REFERENCE.md, RWKV-4). fp16
+// stacked product, the wkv recurrence scanned per channel (docs/REFERENCE.md, RWKV-4). fp16
 // models use the rescaling arch/v4.h describes.
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/norm.h"

@@ -1,7 +1,7 @@
 // RWKV-5 ("Eagle") on the GPU: 5.1 (no gate; one decay and one bonus per head) and 5.2
 // (gated; per-channel decay and bonus). LayerNorm + token shift in one kernel, the r, k, v
 // (and g) projections in one stacked product, the per-head matrix state scanned by wkv5,
-// then GroupNorm and the gate in one kernel (REFERENCE.md, RWKV-5.2).
+// then GroupNorm and the gate in one kernel (docs/REFERENCE.md, RWKV-5.2).
 #include "kernels/cuda/norm.h"
 #include "kernels/cuda/wkv_heads.h"
 #include "arch/v5.h"

@@ -1,7 +1,7 @@
 // RWKV-6 ("Finch") on the GPU: the data-dependent token shift (LayerNorm + shift, a
 // low-rank product, the five mixes), the k, v, r, g projections in one stacked product,
 // the per-token decay through its low-rank product (exp(-exp()) applied inside wkv5), then
-// GroupNorm and the silu gate (REFERENCE.md, RWKV-6).
+// GroupNorm and the silu gate (docs/REFERENCE.md, RWKV-6).
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/norm.h"
 #include "kernels/cuda/v6_mix.h"

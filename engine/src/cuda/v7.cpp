@@ -2,7 +2,7 @@
 // r, k, v projections in one stacked product, the decay / in-context rate / value residual
 // / gate through their low-rank products, the per-token quantities (kk, a, decay) in one
 // kernel, the delta-rule recurrence wkv7, then GroupNorm, the r·k bonus and the gate in one
-// kernel (REFERENCE.md, RWKV-7).
+// kernel (docs/REFERENCE.md, RWKV-7).
 #include "kernels/cuda/norm.h"
 #include "kernels/cuda/v7_prepare.h"
 #include "kernels/cuda/wkv_heads.h"

@@ -1,4 +1,4 @@
-// rwkv.cpp model files: a ggmf header, then tensor records until EOF (REFERENCE.md).
+// rwkv.cpp model files: a ggmf header, then tensor records until EOF (docs/REFERENCE.md).
 // The converter transformed some tensors; they are turned back into BlinkDL's values and
 // shapes here.
 #include <cmath>

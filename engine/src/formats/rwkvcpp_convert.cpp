@@ -1,5 +1,5 @@
 // Any checkpoint the engine reads, written as an rwkv.cpp file (rwkv/formats.h:
-// convert_to_rwkvcpp): the layout rwkv.cpp's converter gives a BlinkDL state dict (REFERENCE.md,
+// convert_to_rwkvcpp): the layout rwkv.cpp's converter gives a BlinkDL state dict (docs/REFERENCE.md,
 // rwkv.cpp model files), the inverse of what load_rwkvcpp undoes.
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-// The record layer of rwkv.cpp model files (REFERENCE.md): a ggmf header, then tensor
+// The record layer of rwkv.cpp model files (docs/REFERENCE.md): a ggmf header, then tensor
 // records until EOF, each checked as it is read. The loader and the quantizer share it.
 #pragma once
 #include <cstdint>
