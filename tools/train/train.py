@@ -46,7 +46,9 @@ def parse_args():
     p.add_argument("--start-step", type=int, default=0,
                    help="read the text from where a run that did this many steps left off")
     p.add_argument("--stop-after", type=int, default=0,
-                   help="stop (save, final eval) after this many steps; the schedule still spans --steps")
+                   help="stop (save, final eval) after this many steps of this phase; the schedule still spans --steps")
+    p.add_argument("--resume", help="continue the run whose OUT.resume this is (weights, optimizer, step): "
+                   "the same schedule and text position, so phases of one run can span machines")
     return p.parse_args()
 
 
@@ -91,6 +93,15 @@ def save(model, path, dtype):
     os.replace(tmp, path)
 
 
+def save_resume(model, opt, step, loss_avg, state, path):
+    """Everything a later phase needs to go on exactly as if the run had not stopped."""
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "loss_avg": loss_avg,
+                    "state": state, "rng": torch.get_rng_state()}, f)
+    os.replace(tmp, path)
+
+
 def fmt_time(s):
     s = int(s)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
@@ -102,7 +113,10 @@ def main():
     torch.set_num_threads(a.threads)
     torch.use_deterministic_algorithms(True)
     train, heldout = read_bytes(a.train), read_bytes(a.heldout)
-    if a.init:
+    resume = torch.load(a.resume, map_location="cpu") if a.resume else None
+    if resume:
+        model = RWKV4.from_state_dict(resume["model"])
+    elif a.init:
         model = RWKV4.from_state_dict(torch.load(a.init, map_location="cpu"))
     else:
         model = RWKV4(a.layers, a.embd, 256, a.ffn or None)
@@ -116,6 +130,12 @@ def main():
     rest = [p for n, p in model.named_parameters() if ".time_" not in n]
     opt = torch.optim.Adam([{"params": rest, "scale": 1.0}, {"params": special, "scale": 3.0}],
                            lr=a.lr, betas=(0.9, 0.99), eps=1e-8)
+    first = 0
+    if resume:
+        opt.load_state_dict(resume["opt"])
+        torch.set_rng_state(resume["rng"])
+        first = resume["step"]
+        print(f"resuming at step {first} of {a.steps}", flush=True)
 
     # Stream j reads train[j*span : (j+1)*span]; after a pass the starts move by a third of a
     # chunk so later passes cut the text at different places.
@@ -124,13 +144,13 @@ def main():
     starts = torch.arange(a.batch) * span
     state = model.new_state(a.batch)
     t0 = time.time()
-    last_print, bytes_done, loss_avg = t0, 0, None
-    last = min(a.stop_after or a.steps, a.steps)
-    for step in range(last):
+    last_print, bytes_done, loss_avg = t0, 0, resume["loss_avg"] if resume else None
+    last = min(first + a.stop_after if a.stop_after else a.steps, a.steps)
+    for step in range(first, last):
         g = a.start_step + step
         c = g % chunks_per_pass
-        if c == 0 or step == 0:
-            state = model.new_state(a.batch)
+        if c == 0 or step == first:
+            state = resume["state"] if resume and step == first and c != 0 else model.new_state(a.batch)
             shift = (g // chunks_per_pass) * a.ctx // 3 % a.ctx
         idx = (starts + shift + c * a.ctx).unsqueeze(1) + torch.arange(a.ctx + 1)
         batch = train[idx.clamp(max=len(train) - 1)]
@@ -151,10 +171,11 @@ def main():
             el = now - t0
             print(f"step {step + 1}/{a.steps}  loss {loss_avg:.4f} ({loss_avg / math.log(2):.3f} bits/byte)  "
                   f"lr {lr:.2e}  {bytes_done / el:.0f} bytes/s  elapsed {fmt_time(el)}  "
-                  f"left {fmt_time(el / (step + 1) * (last - step - 1))}", flush=True)
+                  f"left {fmt_time(el / (step + 1 - first) * (last - step - 1))}", flush=True)
             last_print = now
         if (step + 1) % a.eval_every == 0 or step + 1 == last:
             save(model, a.out, a.dtype)
+            save_resume(model, opt, step + 1, loss_avg, state, a.out + ".resume")
             model.eval()
             final = step + 1 == last
             bpb = bits_per_byte(model, heldout if final else heldout[:a.eval_bytes])
