@@ -37,17 +37,6 @@ run_suites() {
   { meson test -C "$dir" --print-errorlogs "$@"; echo $? >"$out.status"; } | tee "$out"
   return "$(cat "$out.status")"
 }
-# programs_of DIR SUITE: the build targets of the programs that SUITE's tests run, so that a
-# build made for one suite compiles only what that suite needs.
-programs_of() {
-  meson introspect "$1" --tests | python3 -c '
-import json, os, sys
-build, suite = os.path.realpath(sys.argv[1]), sys.argv[2]
-for t in json.load(sys.stdin):
-    if any(s == suite or s.endswith(":" + suite) for s in t["suite"]) and t["cmd"][0].startswith(build + "/"):
-        print(os.path.relpath(t["cmd"][0], build))' "$1" "$2" | sort -u
-}
-
 set +e
 status=0
 note() { [ "$1" -eq 0 ] || [ $status -ne 0 ] || status=$1; }
@@ -87,7 +76,7 @@ if [ "$skip_san" != 1 ]; then
   [ -f build-tsan/build.ninja ] || meson setup build-tsan -Dcuda=disabled -Dplugin=disabled \
     -Db_sanitize=thread -Dbuildtype=debugoptimized >/dev/null
   # shellcheck disable=SC2046
-  ninja -C build-tsan $(programs_of build-tsan threads)
+  ninja -C build-tsan $(sh tests/suite-programs.sh build-tsan threads)
   note $?
   (
     export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
