@@ -16,7 +16,8 @@ cat <<'END'
 What you saw: speech turned into text by pocketsphinx and read live by the rwkv element. Each
 line is what was heard, its least likely word [in brackets] and how surprising the line was
 (bits per byte: lower is more expected); then the model wrote on from where the text ended.
-The bundled model is tiny (2M parameters, trained on the KJV Bible): its English is poor.
+The bundled model is tiny (2M parameters, trained for an hour on quotations, definitions and
+the KJV Bible): its English is poor.
 
 Next:
   - A real RWKV model (RWKV-4 to 7 as .pth, .safetensors, GGUF or rwkv.cpp .bin) with its
