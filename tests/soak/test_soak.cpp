@@ -45,7 +45,7 @@ constexpr long kMaxGrowthKb = 2048;
 // bundled v4, whose slowest channels keep ~1,600 tokens, logits 4.6e-5 and state 9e-4 over a
 // million tokens (the KJV-only model before it, ~660 tokens: 1e-5 and 1.2e-3). The bounds
 // (meson.build) sit 6-20 times above those levels; in the shadow, the largest weight of one
-// matrix off by 1% (v7) or 10% (v4) breaks them.
+// matrix off by 1% (v7) or 10% (v4, measured with the KJV-only model) breaks them.
 double max_logit_delta = 1e-4;
 double max_state_rel = 1e-4;
 // The worst of the last quarter of checkpoints against the worst of the first: the level
