@@ -1,6 +1,7 @@
 #include "model_cache.h"
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -20,10 +21,11 @@ struct Entry {
 // The file by its real path and every load option: elements share a model only when each
 // would have loaded that same one (a `threads` change in READY must not find the old model).
 std::string cache_key(const std::string& path, const rwkv::LoadOptions& o) {
-  char real[PATH_MAX];
+  char real[PATH_MAX], eps[32];
   std::string key = realpath(path.c_str(), real) ? real : path;
+  std::snprintf(eps, sizeof eps, "%a", double(o.groupnorm_eps));  // exact: to_string keeps 6 decimals
   for (const std::string& part :
-       {o.device, o.quantize, std::to_string(o.threads), std::to_string(o.groupnorm_eps), std::to_string(o.batch_wait_us),
+       {o.device, o.quantize, std::to_string(o.threads), std::string(eps), std::to_string(o.batch_wait_us),
         std::string(o.batch_streams ? "batched" : "alone") + (o.quantize_head ? " head" : "") + (o.dequantize ? " deq" : "")})
     key += "\n" + part;
   return key;

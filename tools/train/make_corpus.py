@@ -67,8 +67,8 @@ def wordnet():
                 if line.startswith("  ") or " | " not in line:
                     continue  # the licence header
                 fields, gloss = line.rstrip().split(" | ", 1)
-                f = fields.split()
-                words = [f[4 + 2 * i].replace("_", " ") for i in range(int(f[3], 16))]
+                cols = fields.split()  # offset, lex file, pos, word count (hex), word, lex id, ...
+                words = [cols[4 + 2 * i].replace("_", " ") for i in range(int(cols[3], 16))]
                 # "a gloss; more of it; "an example"; "another"": definition, then examples.
                 parts = [p.strip() for p in gloss.split(";") if p.strip()]
                 defs = [p for p in parts if not p.startswith('"')]
