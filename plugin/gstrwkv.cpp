@@ -104,6 +104,7 @@ static gboolean gst_rwkv_sink_event(GstPad* pad, GstObject* parent, GstEvent* ev
       std::lock_guard<std::mutex> lock(*self->work);
       self->flushing->store(false);
       // The state keeps what it has read; text waiting for a trigger is dropped with the flush.
+      punctuate_drop(self);
       self->rt->pending.clear();
       self->rt->pending_start = self->rt->pending_end = GST_CLOCK_TIME_NONE;
       self->rt->segment_pushed = false;
@@ -138,6 +139,7 @@ static gboolean gst_rwkv_sink_event(GstPad* pad, GstObject* parent, GstEvent* ev
         std::lock_guard<std::mutex> lock(*self->work);
         Runtime& rt = *self->rt;
         const Settings s = settings_snapshot(self);
+        punctuate_release(self, "end of stream");
         try {
           stream_of(self).flush();
         } catch (const std::exception& e) {
@@ -159,6 +161,15 @@ static gboolean gst_rwkv_sink_event(GstPad* pad, GstObject* parent, GstEvent* ev
     default:
       return gst_pad_event_default(pad, parent, event);
   }
+}
+
+static gboolean gst_rwkv_sink_query(GstPad* pad, GstObject* parent, GstQuery* query) {
+  GstRwkv* self = GST_RWKV(parent);
+  if (GST_QUERY_TYPE(query) == GST_QUERY_DRAIN) {  // upstream wants everything out: held buffers too
+    std::lock_guard<std::mutex> lock(*self->work);
+    punctuate_release(self, "drain");
+  }
+  return gst_pad_query_default(pad, parent, query);
 }
 
 static gboolean gst_rwkv_src_query(GstPad* pad, GstObject* parent, GstQuery* query) {
@@ -362,6 +373,7 @@ static void gst_rwkv_init(GstRwkv* self) {
   self->sinkpad = gst_pad_new_from_static_template(&sink_template, "sink");
   gst_pad_set_chain_function(self->sinkpad, gst_rwkv_chain);
   gst_pad_set_event_function(self->sinkpad, gst_rwkv_sink_event);
+  gst_pad_set_query_function(self->sinkpad, gst_rwkv_sink_query);
   gst_element_add_pad(GST_ELEMENT(self), self->sinkpad);
   self->srcpad = gst_pad_new_from_static_template(&src_template, "src");
   gst_pad_set_query_function(self->srcpad, gst_rwkv_src_query);

@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,6 +30,25 @@ constexpr const char* kAutoSeparator = "auto";
 // `latency` default: measured.
 constexpr GstClockTime kAutoLatency = GST_CLOCK_TIME_NONE;
 constexpr guint kDefaultMaxTextBytes = 1 << 16;
+// `hold` default: how long punctuate mode waits for the next utterance's words.
+constexpr GstClockTime kDefaultHold = GST_SECOND;
+
+// An input buffer punctuate mode holds until its last word's mark is decided (its output
+// keeps the buffer's timestamps, flags and metas).
+struct HeldBuffer {
+  GstBuffer* buf;
+  GstClockTime end;  // running time
+  explicit HeldBuffer(GstBuffer* b, GstClockTime e) : buf(gst_buffer_ref(b)), end(e) {}
+  HeldBuffer(HeldBuffer&& o) noexcept : buf(o.buf), end(o.end) { o.buf = nullptr; }
+  HeldBuffer& operator=(HeldBuffer&& o) noexcept {
+    std::swap(buf, o.buf);
+    end = o.end;
+    return *this;
+  }
+  ~HeldBuffer() {
+    if (buf) gst_buffer_unref(buf);
+  }
+};
 
 struct Settings {
   std::string model, tokenizer = "auto", device = "auto", state_file, separator = kAutoSeparator;
@@ -40,6 +60,8 @@ struct Settings {
   GstClockTime latency = kAutoLatency;
   guint save_interval = 0;  // seconds; 0 = only on EOS and save-state
   guint max_text_bytes = kDefaultMaxTextBytes;
+  int lookahead = rwkv::PunctuateOptions().lookahead;
+  GstClockTime hold = kDefaultHold;
 };
 
 // What a loaded model was loaded with: a change of any of these in READY reloads it.
@@ -65,6 +87,8 @@ struct Runtime {
   gint64 last_save_us = 0;
   bool warned_utf8 = false, warned_labels = false, warned_latency = false, vocab_error = false;
   std::string utf8_carry;        // an unfinished UTF-8 sequence at the end of the last buffer
+  std::deque<HeldBuffer> held;   // punctuate mode: buffers waiting for their last word's mark
+  gint64 held_since_us = 0;      // monotonic arrival of the newest held buffer
 };
 
 }  // namespace gstrwkv::elem
@@ -135,6 +159,17 @@ void account_latency(GstRwkv* self, GstClockTime took);
 GstFlowReturn run_trigger(GstRwkv* self, const Settings& s, const char* why, GstClockTime spent = 0);
 GstFlowReturn post_score(GstRwkv* self, GstBuffer* buf, const gstrwkv::Score& score, GstClockTime end,
                                 Mode mode);
+
+// ---- rwkv_punctuate.cpp
+// Punctuate mode's input: the buffer's text is queued and held until its words' marks are
+// decided; what is complete goes out. `reading`: when handling the buffer began (µs).
+GstFlowReturn punctuate_input(GstRwkv* self, GstBuffer* buf, std::string_view text, GstClockTime end,
+                              const Settings& s, gint64 started_us);
+// Decides what waits with the words there are (GAP, EOS, drain, trigger, hold expired) and
+// pushes every held buffer. Caller holds `work`.
+GstFlowReturn punctuate_release(GstRwkv* self, const char* why);
+// A flush: held buffers and queued words dropped.
+void punctuate_drop(GstRwkv* self);
 
 // ---- rwkv_triggers.cpp
 bool trigger_due(GstRwkv* self, const Settings& s);

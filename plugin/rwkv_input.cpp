@@ -115,6 +115,16 @@ GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
     GST_ELEMENT_WARNING(self, STREAM, DECODE, ("Input is not valid UTF-8"), (nullptr));
     rt.warned_utf8 = true;
   }
+  if (s.stream.mode != Mode::Punctuate && !rt.held.empty()) {  // the mode changed while buffers waited
+    const GstFlowReturn ret = punctuate_release(self, "mode changed");
+    if (ret != GST_FLOW_OK) return ret;
+  }
+  if (s.stream.mode == Mode::Punctuate) {
+    if (rt.format != INPUT_TOKENS) return punctuate_input(self, buf, text, end, s, started_us);
+    std::vector<uint32_t> ids(map.size / 4);
+    for (size_t i = 0; i < ids.size(); i++) ids[i] = GST_READ_UINT32_LE(map.data + 4 * i);
+    return punctuate_input(self, buf, stream_of(self).detokenize(ids), end, s, started_us);
+  }
   // Buffers that are whole units (subtitle cues) are kept apart: the separator is read after
   // one that does not end in white space, so words of adjacent cues do not run together.
   std::string separator = separator_for(s, timed_buffer);
@@ -208,6 +218,7 @@ bool handle_gap(GstRwkv* self, GstEvent* event) {
     if (GST_CLOCK_TIME_IS_VALID(end) && end > rt.last_end) rt.last_end = end;
   }
   GST_LOG_OBJECT(self, "gap, stream time now %" GST_TIME_FORMAT, GST_TIME_ARGS(rt.last_end));
+  punctuate_release(self, "gap");  // a pause: what waits for the next words is decided now
   if (s.trigger == Trigger::Interval && !rt.pending.empty() && trigger_due(self, s))
     run_trigger(self, s, "interval reached by a gap");
   ensure_src_ready(self, s.stream.mode);

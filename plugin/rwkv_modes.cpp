@@ -15,6 +15,7 @@ static const char* nothing_to_answer(GstRwkv* self, const Settings& s) {
   const Runtime& rt = *self->rt;
   switch (s.stream.mode) {
     case Mode::Score: return "score mode";
+    case Mode::Punctuate: return "punctuate mode";
     case Mode::Continue: return stream_of(self).can_continue() ? nullptr : "no text read yet";
     case Mode::Respond: return is_blank(rt.pending) ? "no text since the last answer" : nullptr;
     case Mode::Classify:
@@ -45,6 +46,7 @@ static void post_classify(GstRwkv* self, const gstrwkv::Answer& a, GstClockTime 
 GstFlowReturn run_trigger(GstRwkv* self, const Settings& s, const char* why, GstClockTime spent) {
   Runtime& rt = *self->rt;
   if (s.stream.mode == Mode::Score) return GST_FLOW_OK;
+  if (s.stream.mode == Mode::Punctuate) return punctuate_release(self, why);
   if (self->reconfigured->exchange(false)) rt.warned_labels = false;
   const GstClockTime start = rt.pending_start,
                      end = GST_CLOCK_TIME_IS_VALID(rt.pending_end) ? rt.pending_end : rt.last_end;

@@ -80,8 +80,10 @@ void post_structure(GstRwkv* self, GstStructure* s) {
 GstClockTime reported_latency(GstRwkv* self) {
   GST_OBJECT_LOCK(self);
   const GstClockTime fixed = self->settings->latency;
+  // Punctuate mode holds a buffer up to `hold` for the next words, then decides.
+  const GstClockTime hold = self->settings->stream.mode == Mode::Punctuate ? self->settings->hold : 0;
   GST_OBJECT_UNLOCK(self);
-  return fixed != kAutoLatency ? fixed : self->auto_latency->load();
+  return hold + (fixed != kAutoLatency ? fixed : self->auto_latency->load());
 }
 
 void account_latency(GstRwkv* self, GstClockTime took) {

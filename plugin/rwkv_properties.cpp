@@ -32,6 +32,8 @@ enum {
   PROP_LATENCY,
   PROP_SEPARATOR,
   PROP_MAX_TEXT_BYTES,
+  PROP_LOOKAHEAD,
+  PROP_HOLD,
 };
 
 #define GST_TYPE_RWKV_MODE (gst_rwkv_mode_get_type())
@@ -42,6 +44,8 @@ GType gst_rwkv_mode_get_type() {
       {int(Mode::Continue), "At each trigger, continue the stream (on a fork of the state)", "continue"},
       {int(Mode::Respond), "At each trigger, answer the prompt about the text since the last trigger", "respond"},
       {int(Mode::Classify), "At each trigger, output the most likely of the labels", "classify"},
+      {int(Mode::Punctuate), "Restore punctuation and capitals in each buffer (lowercase speech-recogniser text)",
+       "punctuate"},
       {0, nullptr, nullptr}};
   if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstRwkvMode", values));
   return type;
@@ -102,6 +106,11 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
       break;
     case PROP_TRIGGER: s.trigger = Trigger(g_value_get_enum(value)); break;
     case PROP_MAX_TEXT_BYTES: s.max_text_bytes = g_value_get_uint(value); break;
+    case PROP_LOOKAHEAD: s.lookahead = g_value_get_int(value); break;
+    case PROP_HOLD:
+      latency_changed = s.hold != g_value_get_uint64(value);
+      s.hold = g_value_get_uint64(value);
+      break;
     case PROP_INTERVAL: s.interval = g_value_get_uint64(value); break;
     case PROP_MAX_TOKENS: s.stream.max_tokens = g_value_get_int(value); break;
     case PROP_STOP: s.stream.stop = gstrwkv::split_list(gstrwkv::unescape(str())); break;
@@ -164,6 +173,8 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_LATENCY: g_value_set_uint64(value, s.latency); break;
     case PROP_SEPARATOR: g_value_set_string(value, s.separator.c_str()); break;
     case PROP_MAX_TEXT_BYTES: g_value_set_uint(value, s.max_text_bytes); break;
+    case PROP_LOOKAHEAD: g_value_set_int(value, s.lookahead); break;
+    case PROP_HOLD: g_value_set_uint64(value, s.hold); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, id, pspec); break;
   }
   GST_OBJECT_UNLOCK(self);
@@ -243,6 +254,16 @@ void install_properties(GObjectClass* gobject_class) {
           "answer takes longer; a fixed value warns once when an answer takes longer",
           0, G_MAXUINT64, kAutoLatency, playing));
 
+  g_object_class_install_property(gobject_class, PROP_LOOKAHEAD,
+      g_param_spec_int("lookahead", "Lookahead",
+          "Punctuate mode: words after a word boundary the model reads before choosing its mark; a buffer waits "
+          "for this many words after its last one (or for hold, a GAP, EOS, a drain or a trigger)", 1, 64,
+          rwkv::PunctuateOptions().lookahead, playing));
+  g_object_class_install_property(gobject_class, PROP_HOLD,
+      g_param_spec_uint64("hold", "Hold",
+          "Punctuate mode: longest a buffer waits, in ns after it arrived, for the next words before its last "
+          "word's mark is chosen without them; added to the latency in live pipelines", 0, G_MAXUINT64,
+          kDefaultHold, playing));
   g_object_class_install_property(gobject_class, PROP_SEPARATOR,
       g_param_spec_string("separator", "Separator",
           "Read after each input buffer that does not end in white space, so that words of whole-unit buffers "

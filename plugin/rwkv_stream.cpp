@@ -189,6 +189,35 @@ Answer Stream::answer(const Settings& s, const std::string& pending, const std::
   return a;
 }
 
+void Stream::punctuate(std::string_view utterance, const rwkv::PunctuateOptions& options) {
+  if (!punct_) punct_ = std::make_unique<rwkv::Punctuator>(*session_, options);
+  else punct_->set_options(options);
+  std::vector<rwkv::TokenScore> toks;
+  punct_->push(utterance, &toks);
+  size_t bytes = 0;
+  for (const auto& t : toks) bytes += t.bytes.size();
+  score_tokens(toks, bytes, false);
+}
+
+void Stream::punctuate_finish() {
+  if (!punct_) return;
+  std::vector<rwkv::TokenScore> toks;
+  punct_->finish(&toks);
+  size_t bytes = 0;
+  for (const auto& t : toks) bytes += t.bytes.size();
+  score_tokens(toks, bytes, false);
+}
+
+bool Stream::punctuated(std::string& text) {
+  if (!punct_ || !punct_->ready()) return false;
+  text = punct_->pop();
+  return true;
+}
+
+void Stream::punctuate_clear() {
+  if (punct_) punct_->clear();
+}
+
 bool Stream::can_continue() const {
   return !session_->logits().empty() || session_->pending_bytes() > 0 ||
          (session_->tokens_consumed() == 0 && session_->tokenizer().end_of_text().has_value());
@@ -196,6 +225,7 @@ bool Stream::can_continue() const {
 
 void Stream::restart(const std::string& preamble, bool keep_totals) {
   session_->reset();
+  if (!keep_totals) punct_.reset();  // a new stream; after the reset signal queued utterances still wait
   word_.clear();
   word_lp_ = 0;
   word_scored_ = false;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rwkv/model.h"
+#include "rwkv/punctuate.h"
 #include "rwkv/sampler.h"
 
 namespace rwkv {
@@ -21,7 +22,7 @@ struct TokenScore;
 
 namespace gstrwkv {
 
-enum class Mode { Score, Continue, Respond, Classify };
+enum class Mode { Score, Continue, Respond, Classify, Punctuate };
 enum class Trigger { Buffer, Sentence, Interval, Silence, Eos, Manual };
 
 struct Settings {
@@ -71,6 +72,14 @@ class Stream {
   Score ingest_tokens(std::span<const uint32_t> tokens, const Between& between = {});
   // Reads the text the streaming tokenizer holds back (end of stream).
   void flush();
+  // Punctuate mode (rwkv/punctuate.h): queues one utterance, read into the state as it is
+  // restored (counted in the totals); finish decides what waits with the words there are;
+  // punctuated() takes the oldest complete utterance's text, false when there is none.
+  void punctuate(std::string_view utterance, const rwkv::PunctuateOptions& options);
+  void punctuate_finish();
+  bool punctuated(std::string& text);
+  size_t punctuate_queued() const { return punct_ ? punct_->queued() : 0; }
+  void punctuate_clear();  // a flush: queued utterances dropped
   Answer answer(const Settings& s, const std::string& pending, const std::atomic<bool>& abort);
   // Whether continue mode has something to continue from: text read (or held back), or a
   // tokenizer with an end-of-text token to start from.
@@ -99,6 +108,7 @@ class Stream {
   Score score_tokens(const std::vector<rwkv::TokenScore>& tokens, size_t bytes, bool final);
   void least_likely_word(const std::vector<rwkv::TokenScore>& tokens, bool final, Score& out);
   std::unique_ptr<rwkv::Session> session_;
+  std::unique_ptr<rwkv::Punctuator> punct_;  // reads into session_; made at the first utterance
   Totals totals_;
   std::string word_;  // the word being read, with its log-probability so far
   double word_lp_ = 0;

@@ -46,6 +46,11 @@ static gpointer worker_loop(gpointer data) {
       const Settings s = settings_snapshot(self);
       Runtime& rt = *self->rt;
       if (requested && !self->flushing->load()) run_trigger(self, s, "action signal");
+      if (s.stream.mode == Mode::Punctuate && !rt.held.empty() && !self->flushing->load()) {
+        const gint64 due = rt.held_since_us + gint64(s.hold / GST_USECOND);
+        if (g_get_monotonic_time() >= due) punctuate_release(self, "hold expired");
+        else deadline = due;
+      }
       if (s.trigger == Trigger::Silence && !rt.pending.empty() && !self->flushing->load()) {
         const gint64 due = rt.last_arrival_us + gint64(s.interval / GST_USECOND);
         if (g_get_monotonic_time() >= due) run_trigger(self, s, "silence");

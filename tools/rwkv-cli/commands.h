@@ -16,6 +16,7 @@ int cmd_logits(const std::vector<std::string>& args);
 int cmd_tokenize(const std::vector<std::string>& args);
 int cmd_generate(const std::vector<std::string>& args);
 int cmd_score(const std::vector<std::string>& args);
+int cmd_punctuate(const std::vector<std::string>& args);
 int cmd_quantize(const std::vector<std::string>& args);
 int cmd_convert(const std::vector<std::string>& args);
 int cmd_state(const std::vector<std::string>& args);

@@ -25,6 +25,10 @@ const rwkv::cli::Command kCommands[] = {
      "score --model PATH [--tokenizer PATH|auto] [--context TEXT] [--text TEXT] [--chunk-bytes N] [--resume FILE] "
      "[--save FILE] [--threads N] [--quantize TYPE [--quantize-head]]  (text from stdin)",
      rwkv::cli::cmd_score},
+    {"punctuate",
+     "punctuate --model PATH [--tokenizer PATH|auto] [--lookahead N] [--pause-bonus NATS] [--threads N] "
+     "[--quantize TYPE [--quantize-head]]  (utterances, one per line, from stdin; each restored on its own line)",
+     rwkv::cli::cmd_punctuate},
     {"quantize",
      "quantize IN OUT TYPE [--with-head]  (a model's matrices to q8_0, q5_1, q5_0, q4_1 or q4_0 in an rwkv.cpp "
      "file, as rwkv.cpp quantizes them)",
