@@ -182,6 +182,10 @@ bool Punctuator::step(bool finishing, std::vector<TokenScore>* read) {
   const double bonus = p && p->last ? opts_.pause_bonus : 0.0;
 
   if (read_ == words_.size()) {  // no next word: only a pause decides the last mark
+    if (mark_open && marks.size() == 1) {  // written text: nothing to wait for
+      p->mark_done = true;
+      return true;
+    }
     if (!finishing || !mark_open) return false;
     size_t best = 0;
     if (marks.size() > 1) {
