@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Live captions from speech: audio -> pocketsphinx -> rwkv (mode=score) -> webvttenc -> a .vtt
+# Live captions from speech: audio -> pocketsphinx -> rwkv (mode=score) -> rwkv
+# (mode=punctuate: punctuation and capitals restored) -> webvttenc -> a .vtt
 # file, and the same captions drawn by textoverlay on a video of the audio's waveform (shown
 # in a window, or written to a WebM file when there is no display). The rwkv-score of each
 # caption (bits per byte, least likely word) is printed as it arrives; a caption that reads
@@ -18,7 +19,8 @@
 #
 # The pipeline (from a file):
 #   filesrc ! wavparse ! audioconvert ! identity sync=true ! tee name=audio
-#   audio. ! queue ! audioconvert ! audioresample ! pocketsphinx ! rwkv mode=score ! tee name=captions
+#   audio. ! queue ! audioconvert ! audioresample ! pocketsphinx ! rwkv mode=score
+#     ! rwkv mode=punctuate ! tee name=captions
 #   captions. ! queue ! webvttenc duration=3000000000 ! filesink location=captions.vtt async=false
 #   captions. ! queue ! overlay.text_sink
 #   audio. ! queue ! audioconvert ! wavescope ! videoconvert ! textoverlay name=overlay wait-text=false
@@ -28,6 +30,8 @@
 # heard the end of it; rwkv stamps it with the running time it arrived at. Playing a file
 # at its own pace (identity sync=true) keeps those times on the audio's time line. The
 # buffers carry no duration, so webvttenc's duration offset gives each cue three seconds.
+# The punctuating element keeps each caption until two more words are heard, or for at most
+# `hold` (1 s) after it arrived, to choose its last word's mark.
 
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -83,7 +87,8 @@ fi
 
 echo "Captions from $from to $vtt${video:+, video to $video}" >&2
 stdbuf -oL gst-launch-1.0 -e -m "${source[@]}" ! tee name=audio \
-  audio. ! queue ! audioconvert ! audioresample ! pocketsphinx ! "${RWKV[@]}" mode=score ! tee name=captions \
+  audio. ! queue ! audioconvert ! audioresample ! pocketsphinx ! "${RWKV[@]}" mode=score \
+  ! "${RWKV[@]}" mode=punctuate ! tee name=captions \
   captions. ! queue ! webvttenc duration=3000000000 ! filesink location="$vtt" async=false \
   "${video_branch[@]}" \
   2> >(quiet_pocketsphinx) | format_messages

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Speech to scored transcript, on a fresh machine: espeak-ng speaks a few sentences into a WAV
-# file, pocketsphinx transcribes them, and rwkv (mode=score) reads the transcript, marking
-# the least likely word of each utterance. Then rwkv (mode=continue) continues the transcript.
+# Speech to captions, on a fresh machine: espeak-ng speaks a few sentences into a WAV file,
+# pocketsphinx transcribes them, rwkv (mode=score) reads the transcript, marking the least
+# likely word of each utterance, and rwkv (mode=punctuate) restores its punctuation and
+# capitals. Then rwkv (mode=continue) continues the punctuated transcript.
 #
 # Usage: speech-demo.sh [options] [SENTENCE...]
 #   SENTENCE...  what to say (default: four short sentences); each becomes one utterance
@@ -11,8 +12,10 @@
 #
 # The pipeline:
 #   filesrc location=speech.wav ! wavparse ! audioconvert ! audioresample ! pocketsphinx
-#     ! rwkv model=... mode=score ! filesink location=transcript.txt
-# then: filesrc location=transcript.txt ! rwkv mode=continue trigger=eos ! filesink
+#     ! rwkv model=... mode=score ! tee name=t
+#   t. ! queue ! filesink location=transcript.txt
+#   t. ! queue ! rwkv model=... mode=punctuate ! filesink location=captions.txt
+# then: filesrc location=captions.txt ! rwkv mode=continue trigger=eos ! filesink
 
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -37,7 +40,9 @@ ssml+="</speak>"
 espeak-ng -m -v "${VOICE:-en-us+m3}" -s 120 -w "$work/speech.wav" "$ssml"
 
 gst-launch-1.0 -m filesrc location="$work/speech.wav" ! wavparse ! audioconvert ! audioresample \
-  ! pocketsphinx ! "${RWKV[@]}" mode=score ! filesink location="$work/transcript.txt" \
+  ! pocketsphinx ! "${RWKV[@]}" mode=score ! tee name=t \
+  t. ! queue ! filesink location="$work/transcript.txt" \
+  t. ! queue ! "${RWKV[@]}" mode=punctuate ! filesink location="$work/captions.txt" \
   >"$work/messages.txt" 2> >(quiet_pocketsphinx)
 
 echo "Spoken:"
@@ -60,8 +65,11 @@ format_messages <"$work/messages.txt" | awk -v transcript="$work/transcript.txt"
   END { if (summary != "") print "\n" summary }'
 
 echo
+echo "Captions, punctuation and capitals restored by rwkv (mode=punctuate):"
+sed 's/^/  /' "$work/captions.txt"
+echo
 echo "Continued by rwkv (mode=continue, 48 tokens at most):"
-gst-launch-1.0 -q filesrc location="$work/transcript.txt" ! "${RWKV[@]}" mode=continue trigger=eos \
+gst-launch-1.0 -q filesrc location="$work/captions.txt" ! "${RWKV[@]}" mode=continue trigger=eos \
   max-tokens=48 seed=1 ! filesink location="$work/continuation.txt"
-printf '  %s\n' "$(tr '\n' ' ' <"$work/transcript.txt")"
+printf '  %s\n' "$(tr '\n' ' ' <"$work/captions.txt")"
 printf '  ...%s\n' "$(tr '\n' ' ' <"$work/continuation.txt")"

@@ -3,7 +3,8 @@
  * @title: rwkv
  *
  * Reads a text (or token) stream into an RWKV language model's recurrent state, for as long
- * as the stream runs, and scores, continues, answers or classifies it. The state has a fixed
+ * as the stream runs, and scores, continues, answers, classifies or punctuates it (restoring
+ * the marks and capitals a speech recogniser leaves out). The state has a fixed
  * size whatever the stream's length: there is no context window.
  *
  * ## Example launch lines
@@ -13,6 +14,8 @@
  *     ! webvttenc ! filesink location=out.vtt
  * gst-launch-1.0 autoaudiosrc ! audioconvert ! audioresample ! pocketsphinx \
  *     ! rwkv model=m.pth mode=respond trigger=silence ! fdsink
+ * gst-launch-1.0 filesrc location=asr.srt ! subparse ! rwkv model=m.pth mode=punctuate \
+ *     ! webvttenc ! filesink location=captions.vtt
  * ]|
  *
  * ## Messages (element messages on the bus)

@@ -1,5 +1,5 @@
 // rwkv-punctuate-eval --model PATH [--tokenizer PATH|auto] --text FILE [--words N] [--seed S]
-// [--lookahead N[,N...]] [--pause-bonus X[,X...]] [--live] [--threads N]
+// [--lookahead N[,N...]] [--pause-bonus X[,X...]] [--live] [--pauses-at-ends P] [--threads N]
 //
 // How well punctuate mode restores written text from what a speech recogniser gives: the
 // text's punctuation and case are stripped, it is cut into utterances of 3-9 words at random
@@ -137,7 +137,8 @@ void row(const char* name, const Scores& s, const std::string& cost) {
 }
 
 int run(const std::vector<std::string>& argv) {
-  cli::Args a(argv, {"model", "tokenizer", "text", "words", "seed", "lookahead", "pause-bonus", "live", "threads"},
+  cli::Args a(argv, {"model", "tokenizer", "text", "words", "seed", "lookahead", "pause-bonus", "live", "threads",
+               "pauses-at-ends"},
               {"live"});
   std::ifstream f(a.require("text"), std::ios::binary);
   if (!f) throw Error("cannot read " + a.get("text"));
@@ -145,11 +146,21 @@ int run(const std::vector<std::string>& argv) {
   const auto ref = reference(text, size_t(a.get_int("words", 5000, 10, 100000000)));
   std::mt19937 rng(uint32_t(a.get_int("seed", 1, 0, 1L << 31)));
   std::uniform_int_distribution<size_t> len(3, 9);
+  // A recogniser cuts where the speaker pauses: with --pauses-at-ends P also after a sentence
+  // end with probability P (speakers often pause there), else after 3-9 words wherever they fall.
+  const double pause_at_end = a.get_double("pauses-at-ends", 0.0);
+  std::uniform_real_distribution<double> coin(0.0, 1.0);
   std::vector<std::pair<size_t, size_t>> utts;  // [first word, end)
   for (size_t at = 0; at < ref.size();) {
     const size_t n = std::min(len(rng), ref.size() - at);
-    utts.emplace_back(at, at + n);
-    at += n;
+    size_t cut = at + n;
+    for (size_t i = at; i + 1 < at + n; i++)
+      if (ref[i].end && pause_at_end > 0 && coin(rng) < pause_at_end) {
+        cut = i + 1;
+        break;
+      }
+    utts.emplace_back(at, cut);
+    at = cut;
   }
   auto utterance = [&](size_t u) {
     std::string s;
@@ -163,9 +174,10 @@ int run(const std::vector<std::string>& argv) {
   std::string all;
   for (size_t u = 0; u < utts.size(); u++) all += (u ? " " : "") + utterance(u);
   const size_t input_tokens = tok->encode(all).size();
-  std::printf("%s: %zu words in %zu utterances of 3-9 words (seed %ld), %zu input tokens (%s tokenizer), %s\n\n",
-              a.get("text").c_str(), ref.size(), utts.size(), a.get_int("seed", 1, 0, 1L << 31), input_tokens,
-              tok->name(), live ? "each utterance decided when it ends (live)" : "lookahead across utterances");
+  std::printf("%s: %zu words in %zu utterances of up to 9 words (seed %ld; cut after a sentence end with "
+              "probability %.2f), %zu input tokens (%s tokenizer), %s\n\n",
+              a.get("text").c_str(), ref.size(), utts.size(), a.get_int("seed", 1, 0, 1L << 31), pause_at_end,
+              input_tokens, tok->name(), live ? "each utterance decided when it ends (live)" : "lookahead across utterances");
   std::printf("| restorer | sentence ends F1 | commas F1 | capitals F1 | cost |\n|---|---|---|---|---|\n");
 
   Scores as_is, period;
