@@ -68,3 +68,21 @@ close() {
     m = a < 0 ? -a : a
     exit !(d <= r * m) }'
 }
+
+# expect_vtt FILE TIMING...: FILE is WebVTT with exactly these cue timing lines, in order
+# ("hh:mm:ss.ttt --> hh:mm:ss.ttt"), each after a blank line.
+expect_vtt() {
+  local vtt=$1 i=0 timings
+  shift
+  [ "$(head -n 1 "$vtt")" = WEBVTT ] || fail "the first line is not WEBVTT"
+  mapfile -t timings < <(grep -E -- '-->' "$vtt")
+  [ ${#timings[@]} -eq $# ] || fail "${#timings[@]} cue timing lines, want $#"
+  for want in "$@"; do
+    [[ ${timings[$i]:-} =~ ^[0-9]{2}:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}\ --\>\ [0-9]{2}:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}$ ]] \
+      || fail "malformed cue timing line '${timings[$i]:-}'"
+    [ "${timings[$i]:-}" = "$want" ] || fail "cue $i timing '${timings[$i]:-}', want '$want'"
+    i=$((i + 1))
+  done
+  [ "$(grep -c -E -- '-->' "$vtt")" -eq "$(grep -B1 -E -- '-->' "$vtt" | grep -c '^$')" ] \
+    || fail "a cue does not follow a blank line"
+}

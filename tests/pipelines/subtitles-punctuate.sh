@@ -27,14 +27,8 @@ gst-launch-1.0 -m filesrc location="$WORK/in.srt" ! subparse ! "${RWKV[@]}" mode
   ! filesink location="$WORK/out.vtt" >"$WORK/log" 2>"$WORK/err" || fail "gst-launch failed: $(tail -3 "$WORK/err")"
 cat "$WORK/out.vtt"
 
-[ "$(head -n 1 "$WORK/out.vtt")" = WEBVTT ] || fail "the first line is not WEBVTT"
-mapfile -t timings < <(grep -E -- '-->' "$WORK/out.vtt")
-want=("00:00:01.000 --> 00:00:03.500" "00:00:04.000 --> 00:00:06.250" "00:00:07.000 --> 00:00:08.000"
-      "00:01:07.125 --> 00:01:09.900")
-[ ${#timings[@]} -eq 4 ] || fail "${#timings[@]} cue timing lines, want 4"
-for i in 0 1 2 3; do
-  [ "${timings[$i]:-}" = "${want[$i]}" ] || fail "cue $i timing '${timings[$i]:-}', want '${want[$i]}'"
-done
+expect_vtt "$WORK/out.vtt" "00:00:01.000 --> 00:00:03.500" "00:00:04.000 --> 00:00:06.250" \
+  "00:00:07.000 --> 00:00:08.000" "00:01:07.125 --> 00:01:09.900"
 # Each cue's text: the input's words once marks are removed and the case folded.
 mapfile -t texts < <(grep -v -E -- '-->|^WEBVTT|^$' "$WORK/out.vtt")
 inputs=("hello and welcome to the show" "today we talk about rivers and lakes" "Where does the water go?"

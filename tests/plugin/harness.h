@@ -111,6 +111,23 @@ struct Harness {
     }
     return lp;
   }
+  // The LATENCY query as a sink downstream asks it: the minimum, or NONE when not live.
+  GstClockTime live_latency() {
+    GstQuery* q = gst_query_new_latency();
+    gboolean live = FALSE;
+    GstClockTime min = GST_CLOCK_TIME_NONE, max = 0;
+    if (gst_pad_peer_query(h->sinkpad, q)) gst_query_parse_latency(q, &live, &min, &max);
+    gst_query_unref(q);
+    return live ? min : GST_CLOCK_TIME_NONE;
+  }
+  // Sets a property and says whether it posted a LATENCY message (earlier messages dropped).
+  bool posts_latency(GstElement* e, const char* property, guint64 value) {
+    while (GstMessage* m = gst_bus_pop(bus)) gst_message_unref(m);
+    g_object_set(e, property, value, nullptr);
+    GstMessage* m = gst_bus_pop_filtered(bus, GST_MESSAGE_LATENCY);
+    if (m) gst_message_unref(m);
+    return m != nullptr;
+  }
   std::string src_caps_of_output() {
     GstCaps* caps = gst_pad_get_current_caps(h->sinkpad);
     gchar* s = caps ? gst_caps_to_string(caps) : nullptr;
