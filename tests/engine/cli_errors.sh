@@ -1,7 +1,7 @@
 #!/bin/sh
 # rwkv-cli: bad paths, corrupt files and bad arguments print one line to stderr and exit
 # non-zero; good calls print one JSON object. One case per argument (meson registers each):
-# files, arguments, convert, good-calls; none runs them all.
+# files, arguments, convert, good-calls, punctuate; none runs them all.
 cli=${RWKV_CLI:?}
 data=${RWKV_TESTDATA:?}
 [ -f "$data/rwkvcpp/SOURCES.txt" ] || { echo "SKIP: ../shared/testdata is absent"; exit 77; }
@@ -47,6 +47,18 @@ expect_error "expected IN OUT TYPE" convert "$model" "$tmp/x.bin"
   "$cli" info --model "$tmp/c.bin" | grep -q '"arch": "rwkv4"' || { echo "FAIL: convert"; cat "$tmp/conv"; fail=1; }
 }
 
+punctuate() {
+expect_error "lookahead" punctuate --model "$model" --lookahead 0 </dev/null
+expect_error "No such file" punctuate --model "$tmp/nope.bin" </dev/null
+expect_error "unknown option --look" punctuate --model "$model" --look 2 </dev/null
+# Each line comes out on its own line with the same words; a written line unchanged.
+printf 'hello there how are you\nThe end.\n' | "$cli" punctuate --model "$model" --tokenizer bytes >"$tmp/p" ||
+  { echo "FAIL: punctuate"; fail=1; }
+[ "$(wc -l <"$tmp/p")" -eq 2 ] && [ "$(sed -n 2p "$tmp/p")" = "The end." ] &&
+  [ "$(sed -n 1p "$tmp/p" | tr -d '.,?!' | tr 'A-Z' 'a-z')" = "hello there how are you" ] ||
+  { echo "FAIL: punctuate output:"; cat "$tmp/p"; fail=1; }
+}
+
 good_calls() {
 "$cli" info --model "$model" >"$tmp/info" || { echo "FAIL: info"; fail=1; }
 grep -q '"arch": "rwkv4"' "$tmp/info" || { echo "FAIL: info output"; cat "$tmp/info"; fail=1; }
@@ -60,7 +72,8 @@ case "${1:-all}" in
   arguments) arguments ;;
   convert) convert ;;
   good-calls) good_calls ;;
-  all) files; arguments; convert; good_calls ;;
+  punctuate) punctuate ;;
+  all) files; arguments; convert; good_calls; punctuate ;;
   *) echo "cli_errors.sh: no case named '$1'" >&2; exit 2 ;;
 esac
 exit $fail
