@@ -37,12 +37,14 @@ constexpr GstClockTime kDefaultHold = GST_SECOND;
 // keeps the buffer's timestamps, flags and metas).
 struct HeldBuffer {
   GstBuffer* buf;
-  GstClockTime end;  // running time
-  explicit HeldBuffer(GstBuffer* b, GstClockTime e) : buf(gst_buffer_ref(b)), end(e) {}
-  HeldBuffer(HeldBuffer&& o) noexcept : buf(o.buf), end(o.end) { o.buf = nullptr; }
+  GstClockTime end;   // running time
+  gint64 arrived_us;  // monotonic: `hold` counts from here
+  HeldBuffer(GstBuffer* b, GstClockTime e, gint64 arrived) : buf(gst_buffer_ref(b)), end(e), arrived_us(arrived) {}
+  HeldBuffer(HeldBuffer&& o) noexcept : buf(o.buf), end(o.end), arrived_us(o.arrived_us) { o.buf = nullptr; }
   HeldBuffer& operator=(HeldBuffer&& o) noexcept {
     std::swap(buf, o.buf);
     end = o.end;
+    arrived_us = o.arrived_us;
     return *this;
   }
   ~HeldBuffer() {
@@ -88,7 +90,6 @@ struct Runtime {
   bool warned_utf8 = false, warned_labels = false, warned_latency = false, vocab_error = false;
   std::string utf8_carry;        // an unfinished UTF-8 sequence at the end of the last buffer
   std::deque<HeldBuffer> held;   // punctuate mode: buffers waiting for their last word's mark
-  gint64 held_since_us = 0;      // monotonic arrival of the newest held buffer
 };
 
 }  // namespace gstrwkv::elem

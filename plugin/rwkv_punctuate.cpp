@@ -48,8 +48,7 @@ GstFlowReturn punctuate_input(GstRwkv* self, GstBuffer* buf, std::string_view te
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("The model could not punctuate the input"), ("%s", e.what()));
     return GST_FLOW_ERROR;
   }
-  rt.held.emplace_back(buf, end);
-  rt.held_since_us = g_get_monotonic_time();
+  rt.held.emplace_back(buf, end, started_us);
   maybe_save_periodically(self, s);
   // Deciding is what the output waits for beyond `hold` (the LATENCY answer adds both).
   account_latency(self, GstClockTime((g_get_monotonic_time() - started_us) * gint64(GST_USECOND)));

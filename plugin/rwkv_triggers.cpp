@@ -47,7 +47,7 @@ static gpointer worker_loop(gpointer data) {
       Runtime& rt = *self->rt;
       if (requested && !self->flushing->load()) run_trigger(self, s, "action signal");
       if (s.stream.mode == Mode::Punctuate && !rt.held.empty() && !self->flushing->load()) {
-        const gint64 due = rt.held_since_us + gint64(s.hold / GST_USECOND);
+        const gint64 due = rt.held.front().arrived_us + gint64(s.hold / GST_USECOND);  // the oldest's
         if (g_get_monotonic_time() >= due) punctuate_release(self, "hold expired");
         else deadline = due;
       }

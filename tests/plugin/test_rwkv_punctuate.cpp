@@ -80,17 +80,20 @@ void test_gap_and_drain() {
   CHECK(out.size() == 1 && rwkv::same_words("yes it is", out[0].text));
 }
 
-// No next words in time: the buffer leaves `hold` after it arrived, from the element's thread.
+// No next words in time: the buffer leaves `hold` after it arrived (from the element's thread),
+// counted from its own arrival even when a later buffer (too short to decide it) came since.
 void test_hold() {
-  Run r("lookahead=3 hold=200000000");
+  Run r("lookahead=5 hold=400000000");
   const auto t0 = std::chrono::steady_clock::now();
   CHECK(r.push("see you tomorrow", 1 * S, S) == GST_FLOW_OK);
   CHECK(r.outputs().empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  CHECK(r.push("bye", 2 * S, S) == GST_FLOW_OK);
   GstBuffer* b = gst_harness_pull(r.h);  // blocks until the hold expires
   const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("held %.3f s (hold 0.2 s)\n", waited);
+  std::printf("held %.3f s (hold 0.4 s; the second buffer came at 0.25 s)\n", waited);
   CHECK(b && GST_BUFFER_PTS(b) == 1 * S);
-  CHECK(waited >= 0.19 && waited < 2.0);
+  CHECK(waited >= 0.39 && waited < 0.64);  // counted from the second buffer it would be 0.65
   if (b) gst_buffer_unref(b);
 }
 
