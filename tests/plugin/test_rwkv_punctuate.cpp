@@ -14,9 +14,8 @@ std::string g_model;
 
 struct Run : testing::Harness {
   GstElement* rwkv;
-  explicit Run(const std::string& props)
-      : Harness("rwkv name=r model=\"" + g_model + "\" tokenizer=bytes mode=punctuate " + props,
-                "text/x-raw,format=utf8"),
+  explicit Run(const std::string& props, const char* caps = "text/x-raw,format=utf8")
+      : Harness("rwkv name=r model=\"" + g_model + "\" tokenizer=bytes mode=punctuate " + props, caps),
         rwkv(gst_bin_get_by_name(GST_BIN(h->element), "r")) {
     GstSegment seg;
     gst_segment_init(&seg, GST_FORMAT_TIME);
@@ -147,6 +146,20 @@ void test_flush() {
   CHECK(out.size() == 1 && rwkv::same_words("this goes out", out[0].text) && out[0].pts == 2 * S);
 }
 
+// Token ids in (from rwkvtokenize): the words they spell come out as text.
+void test_tokens_input() {
+  Run r("", "application/x-rwkv-tokens,vocabulary=bytes");
+  const std::string words = "where are we going";
+  std::vector<uint8_t> ids;
+  for (unsigned char c : words)
+    for (int k = 0; k < 4; k++) ids.push_back(k == 0 ? c : 0);  // uint32 little-endian
+  CHECK(r.push_bytes(ids.data(), ids.size(), S, S) == GST_FLOW_OK);
+  r.eos();
+  auto out = r.outputs();
+  CHECK(out.size() == 1 && rwkv::same_words(words, out[0].text));
+  CHECK(r.src_caps_of_output().find("text/x-raw") == 0);
+}
+
 // A transcript in random pieces: every buffer out once, in order, with its words.
 void test_invariant() {
   Run r("lookahead=2");
@@ -177,5 +190,6 @@ int main(int argc, char** argv) {
       {"written-and-triggers", test_written_and_triggers, true},
       {"flush", test_flush, true},
       {"invariant", test_invariant, true},
+      {"tokens-input", test_tokens_input, true},
   }, !g_model.empty());
 }
