@@ -56,7 +56,7 @@
 #include "model_cache.h"
 #include "rwkv/error.h"
 #include "rwkv/model.h"
-#include "rwkv_element.h"
+#include "rwkv_mode.h"
 
 GST_DEBUG_CATEGORY(gst_rwkv_debug);
 
@@ -107,7 +107,7 @@ static gboolean gst_rwkv_sink_event(GstPad* pad, GstObject* parent, GstEvent* ev
       std::lock_guard<std::mutex> lock(*self->work);
       self->flushing->store(false);
       // The state keeps what it has read; text waiting for a trigger is dropped with the flush.
-      punctuate_drop(self);
+      behaviour(self->rt->active_mode).drop(self);
       self->rt->pending.clear();
       self->rt->pending_start = self->rt->pending_end = GST_CLOCK_TIME_NONE;
       self->rt->segment_pushed = false;
@@ -142,13 +142,13 @@ static gboolean gst_rwkv_sink_event(GstPad* pad, GstObject* parent, GstEvent* ev
         std::lock_guard<std::mutex> lock(*self->work);
         Runtime& rt = *self->rt;
         const Settings s = settings_snapshot(self);
-        punctuate_release(self, "end of stream");
+        behaviour(rt.active_mode).pause(self, "end of stream");
         try {
           stream_of(self).flush();
         } catch (const std::exception& e) {
           GST_ELEMENT_WARNING(self, LIBRARY, FAILED, ("Could not read the last text"), ("%s", e.what()));
         }
-        if (!rt.pending.empty()) run_trigger(self, s, "end of stream");
+        if (!rt.pending.empty()) behaviour(s.stream.mode).trigger(self, s, "end of stream", 0);
         if (!s.state_file.empty()) save_state(self, s.state_file);
         ensure_src_ready(self, s.stream.mode);
         post_summary(self);
@@ -170,7 +170,7 @@ static gboolean gst_rwkv_sink_query(GstPad* pad, GstObject* parent, GstQuery* qu
   GstRwkv* self = GST_RWKV(parent);
   if (GST_QUERY_TYPE(query) == GST_QUERY_DRAIN) {  // upstream wants everything out: held buffers too
     std::lock_guard<std::mutex> lock(*self->work);
-    punctuate_release(self, "drain");
+    behaviour(self->rt->active_mode).pause(self, "drain");
   }
   return gst_pad_query_default(pad, parent, query);
 }
@@ -296,12 +296,13 @@ static bool begin_stream(GstRwkv* self) {
     }
     post_state_message(self, "rwkv-state-restored", s.state_file);
   }
-  // latency=auto starts from what answering max-tokens (reading a buffer of kBufferTokens in
-  // score mode) would take at the measured step time; it rises when output takes longer.
-  constexpr int kBufferTokens = 32;
+  // latency=auto starts from what the mode's first output would take at the measured step
+  // time (max-tokens for an answer, a buffer's tokens in score mode); it rises when output
+  // takes longer.
   const double step = st.step_seconds();
-  const int tokens = s.stream.mode == Mode::Score ? kBufferTokens : s.stream.max_tokens;
+  const int tokens = behaviour(s.stream.mode).latency_tokens(s);
   self->auto_latency->store(GstClockTime(step * double(tokens) * 1.25 * 1e9));
+  rt.active_mode = s.stream.mode;
   GST_DEBUG_OBJECT(self, "one step %.3f ms: latency=auto starts at %" GST_TIME_FORMAT, step * 1e3,
                    GST_TIME_ARGS(self->auto_latency->load()));
   return true;

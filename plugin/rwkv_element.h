@@ -1,8 +1,9 @@
 // The rwkv element's private parts, one file per concern: gstrwkv.cpp (the GObject, pads,
 // events, state changes), rwkv_properties.cpp (properties and the settings snapshot),
 // rwkv_input.cpp (reading buffers), rwkv_output.cpp (output, timing, latency),
-// rwkv_modes.cpp (what each mode writes and posts), rwkv_triggers.cpp (when an answer is
-// due, and the element's thread), rwkv_state_file.cpp (saving and restoring the stream).
+// rwkv_mode.h with mode_*.cpp (what each mode does: input, triggers, pauses, caps, messages),
+// rwkv_triggers.cpp (when an answer is due, and the element's thread), rwkv_state_file.cpp
+// (saving and restoring the stream).
 #pragma once
 #include <gst/gst.h>
 
@@ -90,6 +91,7 @@ struct Runtime {
   bool warned_utf8 = false, warned_labels = false, warned_latency = false, vocab_error = false;
   std::string utf8_carry;        // an unfinished UTF-8 sequence at the end of the last buffer
   std::deque<HeldBuffer> held;   // punctuate mode: buffers waiting for their last word's mark
+  Mode active_mode = Mode::Score;  // the mode the last buffer was read in
 };
 
 }  // namespace gstrwkv::elem
@@ -151,26 +153,6 @@ GstClockTime reported_latency(GstRwkv* self);
 // (with a margin) and posts a LATENCY message so the pipeline re-queries; with a fixed
 // latency, the first such answer is a warning (output would be late in a live pipeline).
 void account_latency(GstRwkv* self, GstClockTime took);
-
-// ---- rwkv_modes.cpp
-// Answers the pending text per the mode and pushes the answer (or a GAP when there is
-// nothing to answer). Caller holds `work`.
-// `spent`: time this input already took before the answer (reading it), counted with the
-// answer's toward the latency.
-GstFlowReturn run_trigger(GstRwkv* self, const Settings& s, const char* why, GstClockTime spent = 0);
-GstFlowReturn post_score(GstRwkv* self, GstBuffer* buf, const gstrwkv::Score& score, GstClockTime end,
-                                Mode mode);
-
-// ---- rwkv_punctuate.cpp
-// Punctuate mode's input: the buffer's text is queued and held until its words' marks are
-// decided; what is complete goes out. `reading`: when handling the buffer began (µs).
-GstFlowReturn punctuate_input(GstRwkv* self, GstBuffer* buf, std::string_view text, GstClockTime end,
-                              const Settings& s, gint64 started_us);
-// Decides what waits with the words there are (GAP, EOS, drain, trigger, hold expired) and
-// pushes every held buffer. Caller holds `work`.
-GstFlowReturn punctuate_release(GstRwkv* self, const char* why);
-// A flush: held buffers and queued words dropped.
-void punctuate_drop(GstRwkv* self);
 
 // ---- rwkv_triggers.cpp
 bool trigger_due(GstRwkv* self, const Settings& s);

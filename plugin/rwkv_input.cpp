@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "markup.h"
+#include "rwkv_mode.h"
 
 namespace gstrwkv::elem {
 
@@ -36,13 +37,6 @@ bool utf8_ok(Runtime& rt, std::string_view text) {
   for (size_t i = valid + 1; partial && i < text.size(); i++) partial = (static_cast<unsigned char>(text[i]) & 0xc0) == 0x80;
   if (partial) rt.utf8_carry = std::string(text.substr(valid));
   return partial;
-}
-
-// Text since the last trigger, which respond and classify put into their prompt: its newest
-// `limit` bytes are kept (the state has read all of it anyway).
-void append_pending(Runtime& rt, std::string_view text, size_t limit) {
-  rt.pending += text;
-  if (rt.pending.size() > 2 * limit) rt.pending = std::string(newest(rt.pending, limit));
 }
 
 }  // namespace
@@ -115,64 +109,50 @@ GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
     GST_ELEMENT_WARNING(self, STREAM, DECODE, ("Input is not valid UTF-8"), (nullptr));
     rt.warned_utf8 = true;
   }
-  if (s.stream.mode != Mode::Punctuate && !rt.held.empty()) {  // the mode changed while buffers waited
-    const GstFlowReturn ret = punctuate_release(self, "mode changed");
+  std::vector<uint32_t> ids;
+  if (rt.format == INPUT_TOKENS) {
+    ids.resize(map.size / 4);
+    for (size_t i = 0; i < ids.size(); i++) ids[i] = GST_READ_UINT32_LE(map.data + 4 * i);
+    text = {};
+  }
+  const Input in{buf, start, end, timed_buffer, rt.format == INPUT_TOKENS, text, ids, started_us};
+  if (rt.active_mode != s.stream.mode) {  // the mode changed: what the last one held goes out first
+    const GstFlowReturn ret = behaviour(rt.active_mode).pause(self, "mode changed");
+    rt.active_mode = s.stream.mode;
     if (ret != GST_FLOW_OK) return ret;
   }
-  if (s.stream.mode == Mode::Punctuate) {
-    if (rt.format != INPUT_TOKENS) return punctuate_input(self, buf, text, end, s, started_us);
-    std::vector<uint32_t> ids(map.size / 4);
-    for (size_t i = 0; i < ids.size(); i++) ids[i] = GST_READ_UINT32_LE(map.data + 4 * i);
-    return punctuate_input(self, buf, stream_of(self).detokenize(ids), end, s, started_us);
-  }
+  return behaviour(s.stream.mode).input(self, in, s);
+}
+
+bool read_into_stream(GstRwkv* self, const Input& in, const Settings& s, gstrwkv::Score& score,
+                      std::string& separator, GstFlowReturn* ret) {
   // Buffers that are whole units (subtitle cues) are kept apart: the separator is read after
   // one that does not end in white space, so words of adjacent cues do not run together.
-  std::string separator = separator_for(s, timed_buffer);
-  if (rt.format == INPUT_TOKENS || text.empty() || g_ascii_isspace(text.back())) separator.clear();
-
+  separator = separator_for(s, in.timed);
+  if (in.tokens || in.text.empty() || g_ascii_isspace(in.text.back())) separator.clear();
   // Between slices of a long buffer: periodic saves go on, and a flush stops the reading.
   const auto between = [self, &s] {
     maybe_save_periodically(self, s);
     return !self->flushing->load();
   };
-  gstrwkv::Score score;
-  std::vector<uint32_t> tokens;
   try {
-    if (rt.format == INPUT_TOKENS) {
-      tokens.resize(map.size / 4);
-      for (size_t i = 0; i < tokens.size(); i++) tokens[i] = GST_READ_UINT32_LE(map.data + 4 * i);
-      score = stream_of(self).ingest_tokens(tokens, between);
+    if (in.tokens) {
+      score = stream_of(self).ingest_tokens(in.ids, between);
     } else {
-      score = stream_of(self).ingest(text, between);
+      score = stream_of(self).ingest(in.text, between);
       if (!score.aborted) score += stream_of(self).ingest(separator);
     }
   } catch (const std::exception& e) {
     GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("The model could not read the input"), ("%s", e.what()));
-    return GST_FLOW_ERROR;
+    *ret = GST_FLOW_ERROR;
+    return false;
   }
-  if (score.aborted) return GST_FLOW_FLUSHING;
+  if (score.aborted) {
+    *ret = GST_FLOW_FLUSHING;
+    return false;
+  }
   maybe_save_periodically(self, s);
-
-  // What reading this buffer took counts toward the latency (the output waits for it).
-  const GstClockTime reading = GstClockTime((g_get_monotonic_time() - started_us) * gint64(GST_USECOND));
-  if (s.stream.mode == Mode::Score) {
-    account_latency(self, reading);
-    return post_score(self, buf, score, end, s.stream.mode);
-  }
-
-  if (rt.format != INPUT_TOKENS) {
-    append_pending(rt, text, s.max_text_bytes);
-    append_pending(rt, separator, s.max_text_bytes);
-  } else {
-    const size_t from = tokens.size() - std::min<size_t>(tokens.size(), s.max_text_bytes);  // ids are a byte or more
-    append_pending(rt, stream_of(self).detokenize(std::vector<uint32_t>(tokens.begin() + std::ptrdiff_t(from), tokens.end())),
-                   s.max_text_bytes);
-  }
-  if (!GST_CLOCK_TIME_IS_VALID(rt.pending_start)) rt.pending_start = start;
-  rt.pending_end = end;
-  if (trigger_due(self, s)) return run_trigger(self, s, "input", reading);
-  push_gap(self, s.stream.mode, start, end);
-  return GST_FLOW_OK;
+  return true;
 }
 
 bool set_input_caps(GstRwkv* self, GstCaps* caps) {
@@ -218,9 +198,9 @@ bool handle_gap(GstRwkv* self, GstEvent* event) {
     if (GST_CLOCK_TIME_IS_VALID(end) && end > rt.last_end) rt.last_end = end;
   }
   GST_LOG_OBJECT(self, "gap, stream time now %" GST_TIME_FORMAT, GST_TIME_ARGS(rt.last_end));
-  punctuate_release(self, "gap");  // a pause: what waits for the next words is decided now
+  behaviour(rt.active_mode).pause(self, "gap");  // a pause upstream: what waits goes out
   if (s.trigger == Trigger::Interval && !rt.pending.empty() && trigger_due(self, s))
-    run_trigger(self, s, "interval reached by a gap");
+    behaviour(s.stream.mode).trigger(self, s, "interval reached by a gap", 0);
   ensure_src_ready(self, s.stream.mode);
   return gst_pad_push_event(self->srcpad, event);
 }

@@ -1,6 +1,6 @@
 // Output: caps that follow the mode, timestamps in the output segment, GAPs, bus
 // messages, and the latency the element reports.
-#include "rwkv_element.h"
+#include "rwkv_mode.h"
 
 namespace gstrwkv::elem {
 
@@ -18,14 +18,6 @@ GstClockTime output_position(GstRwkv* self, GstClockTime running) {
   return pos == GST_CLOCK_TIME_NONE ? running : pos;
 }
 
-// The source caps for a mode: score passes the input's format on, the others write text.
-static GstCaps* output_caps(const Runtime& rt, Mode mode) {
-  if (mode == Mode::Score && rt.format == INPUT_TOKENS && !rt.input_caps.empty())
-    return gst_caps_from_string(rt.input_caps.c_str());
-  const char* fmt = mode == Mode::Score && rt.format == INPUT_MARKUP ? "pango-markup" : "utf8";
-  return gst_caps_new_simple("text/x-raw", "format", G_TYPE_STRING, fmt, nullptr);
-}
-
 void ensure_src_ready(GstRwkv* self, Mode mode) {
   Runtime& rt = *self->rt;
   if (!rt.stream_started) {
@@ -39,7 +31,7 @@ void ensure_src_ready(GstRwkv* self, Mode mode) {
     }
     rt.stream_started = true;
   }
-  GstCaps* want = output_caps(rt, mode);
+  GstCaps* want = behaviour(mode).output_caps(rt);
   GstCaps* have = gst_pad_get_current_caps(self->srcpad);
   if (!have || !gst_caps_is_equal(have, want)) {
     GST_DEBUG_OBJECT(self, "source caps %" GST_PTR_FORMAT " (mode %d)", want, int(mode));
@@ -78,12 +70,9 @@ void post_structure(GstRwkv* self, GstStructure* s) {
 }
 
 GstClockTime reported_latency(GstRwkv* self) {
-  GST_OBJECT_LOCK(self);
-  const GstClockTime fixed = self->settings->latency;
-  // Punctuate mode holds a buffer up to `hold` for the next words, then decides.
-  const GstClockTime hold = self->settings->stream.mode == Mode::Punctuate ? self->settings->hold : 0;
-  GST_OBJECT_UNLOCK(self);
-  return hold + (fixed != kAutoLatency ? fixed : self->auto_latency->load());
+  const Settings s = settings_snapshot(self);
+  // A mode that holds output by design (punctuate's `hold`) adds that hold.
+  return behaviour(s.stream.mode).held_latency(s) + (s.latency != kAutoLatency ? s.latency : self->auto_latency->load());
 }
 
 void account_latency(GstRwkv* self, GstClockTime took) {

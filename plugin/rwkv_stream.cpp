@@ -154,38 +154,59 @@ void Stream::flush() {
   score_tokens(toks, 0, true);
 }
 
-Answer Stream::answer(const Settings& s, const std::string& pending, const std::atomic<bool>& abort) {
-  Answer a;
-  rwkv::Session fork = session_->fork();  // the main state never sees prompts or answers
-  const std::string text = trim(pending);
+namespace {
+
+// The prompt a fork reads in respond and classify mode: {text} and {labels} filled in.
+std::string prompt_for(const Settings& s, const char* default_template, const std::string& pending) {
   std::string labels;
   for (size_t i = 0; i < s.labels.size(); i++) labels += (i ? ", " : "") + s.labels[i];
-  if (s.mode == Mode::Respond || s.mode == Mode::Classify) {
-    const std::string tmpl = s.prompt.empty() ? (s.mode == Mode::Respond ? kRespondPrompt : kClassifyPrompt) : s.prompt;
-    fork.ingest(replace_all(replace_all(tmpl, "{text}", text), "{labels}", labels));
-  }
-  if (s.mode == Mode::Classify) {
-    if (s.labels.empty()) throw rwkv::Error("classify mode needs the `labels` property");
-    double best = -std::numeric_limits<double>::infinity();
-    for (const std::string& label : s.labels) {
-      const double lp = fork.score(" " + label).logprob;
-      a.labels.emplace_back(label, lp);
-      if (lp > best) {
-        best = lp;
-        a.text = label;
-      }
-    }
-    return a;
-  }
+  const std::string tmpl = s.prompt.empty() ? default_template : s.prompt;
+  return replace_all(replace_all(tmpl, "{text}", trim(pending)), "{labels}", labels);
+}
+
+// Generates on the fork (which has read any prompt) until max_tokens, a stop sequence or an abort.
+Answer generate_on(rwkv::Session& fork, const Settings& s, std::vector<std::string> stop,
+                   const std::atomic<bool>& abort) {
   rwkv::GenerateParams p;
   p.sampler = s.sampling;
   p.max_tokens = s.max_tokens;
-  p.stop = s.stop;
-  if (p.stop.empty() && s.mode == Mode::Respond) p.stop = {"\n\n"};
+  p.stop = s.stop.empty() ? std::move(stop) : s.stop;
   const rwkv::GenerateResult r = fork.generate(p, [&](std::string_view) { return !abort.load(); });
+  Answer a;
   a.aborted = r.reason == rwkv::StopReason::Callback;
   // Trimmed: a caption that starts with a line break shows nothing (webvttenc, textoverlay).
   a.text = trim(r.text);
+  return a;
+}
+
+}  // namespace
+
+// Each answers on a fork: the main state never sees prompts or answers.
+Answer Stream::continue_text(const Settings& s, const std::atomic<bool>& abort) {
+  rwkv::Session fork = session_->fork();
+  return generate_on(fork, s, {}, abort);
+}
+
+Answer Stream::respond(const Settings& s, const std::string& pending, const std::atomic<bool>& abort) {
+  rwkv::Session fork = session_->fork();
+  fork.ingest(prompt_for(s, kRespondPrompt, pending));
+  return generate_on(fork, s, {"\n\n"}, abort);
+}
+
+Answer Stream::classify(const Settings& s, const std::string& pending) {
+  if (s.labels.empty()) throw rwkv::Error("classify mode needs the `labels` property");
+  rwkv::Session fork = session_->fork();
+  fork.ingest(prompt_for(s, kClassifyPrompt, pending));
+  Answer a;
+  double best = -std::numeric_limits<double>::infinity();
+  for (const std::string& label : s.labels) {
+    const double lp = fork.score(" " + label).logprob;
+    a.labels.emplace_back(label, lp);
+    if (lp > best) {
+      best = lp;
+      a.text = label;
+    }
+  }
   return a;
 }
 

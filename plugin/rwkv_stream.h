@@ -80,7 +80,11 @@ class Stream {
   bool punctuated(std::string& text);
   size_t punctuate_queued() const { return punct_ ? punct_->queued() : 0; }
   void punctuate_clear();  // a flush: queued utterances dropped
-  Answer answer(const Settings& s, const std::string& pending, const std::atomic<bool>& abort);
+  // Continue, respond and classify mode's answers, on a fork of the state. `pending`: the
+  // text since the last answer, for the prompt's {text}; `abort` stops a generation.
+  Answer continue_text(const Settings& s, const std::atomic<bool>& abort);
+  Answer respond(const Settings& s, const std::string& pending, const std::atomic<bool>& abort);
+  Answer classify(const Settings& s, const std::string& pending);
   // Whether continue mode has something to continue from: text read (or held back), or a
   // tokenizer with an end-of-text token to start from.
   bool can_continue() const;

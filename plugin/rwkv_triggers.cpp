@@ -1,6 +1,8 @@
 // When an answer is due (per buffer, sentence, interval of stream time), and the element's
 // own thread, which answers the trigger signal and the silence trigger.
-#include "rwkv_element.h"
+#include <algorithm>
+
+#include "rwkv_mode.h"
 
 namespace gstrwkv::elem {
 
@@ -40,21 +42,22 @@ static gpointer worker_loop(gpointer data) {
     const bool requested = self->trigger_requested;
     self->trigger_requested = false;
     g_mutex_unlock(&self->worker_lock);
-    gint64 deadline = -1;  // monotonic µs of the next silence check; -1: none
+    gint64 deadline = -1;  // monotonic µs of the next deadline (a hold, silence); -1: none
     {
       std::lock_guard<std::mutex> lock(*self->work);
       const Settings s = settings_snapshot(self);
       Runtime& rt = *self->rt;
-      if (requested && !self->flushing->load()) run_trigger(self, s, "action signal");
-      if (s.stream.mode == Mode::Punctuate && !rt.held.empty() && !self->flushing->load()) {
-        const gint64 due = rt.held.front().arrived_us + gint64(s.hold / GST_USECOND);  // the oldest's
-        if (g_get_monotonic_time() >= due) punctuate_release(self, "hold expired");
+      const ModeBehaviour& mode = behaviour(s.stream.mode);
+      if (requested && !self->flushing->load()) mode.trigger(self, s, "action signal", 0);
+      const ModeBehaviour& active = behaviour(rt.active_mode);
+      if (const gint64 due = active.deadline_us(self, s); due >= 0 && !self->flushing->load()) {
+        if (g_get_monotonic_time() >= due) active.pause(self, "hold expired");
         else deadline = due;
       }
       if (s.trigger == Trigger::Silence && !rt.pending.empty() && !self->flushing->load()) {
         const gint64 due = rt.last_arrival_us + gint64(s.interval / GST_USECOND);
-        if (g_get_monotonic_time() >= due) run_trigger(self, s, "silence");
-        else deadline = due;
+        if (g_get_monotonic_time() >= due) mode.trigger(self, s, "silence", 0);
+        else deadline = deadline < 0 ? due : std::min(deadline, due);
       }
     }
     g_mutex_lock(&self->worker_lock);
