@@ -148,9 +148,9 @@ static gboolean gst_rwkv_sink_event(GstPad* pad, GstObject* parent, GstEvent* ev
         } catch (const std::exception& e) {
           GST_ELEMENT_WARNING(self, LIBRARY, FAILED, ("Could not read the last text"), ("%s", e.what()));
         }
-        if (!rt.pending.empty()) behaviour(s.stream.mode).trigger(self, s, "end of stream", 0);
+        if (!rt.pending.empty()) behaviour(s.mode).trigger(self, s, "end of stream", 0);
         if (!s.state_file.empty()) save_state(self, s.state_file);
-        ensure_src_ready(self, s.stream.mode);
+        ensure_src_ready(self, s.mode);
         post_summary(self);
       }
       return gst_pad_event_default(pad, parent, event);
@@ -300,9 +300,9 @@ static bool begin_stream(GstRwkv* self) {
   // time (max-tokens for an answer, a buffer's tokens in score mode); it rises when output
   // takes longer.
   const double step = st.step_seconds();
-  const int tokens = behaviour(s.stream.mode).latency_tokens(s);
+  const int tokens = behaviour(s.mode).latency_tokens(s);
   self->auto_latency->store(GstClockTime(step * double(tokens) * 1.25 * 1e9));
-  rt.active_mode = s.stream.mode;
+  rt.active_mode = s.mode;
   GST_DEBUG_OBJECT(self, "one step %.3f ms: latency=auto starts at %" GST_TIME_FORMAT, step * 1e3,
                    GST_TIME_ARGS(self->auto_latency->load()));
   return true;

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "gstrwkv.h"
+#include "mode.h"
 #include "rwkv_stream.h"
 
 GST_DEBUG_CATEGORY_EXTERN(gst_rwkv_debug);
@@ -57,6 +58,7 @@ struct Settings {
   std::string model, tokenizer = "auto", device = "auto", state_file, separator = kAutoSeparator;
   std::string quantize;  // "" or a type for LoadOptions::quantize
   int threads = 0;
+  Mode mode = Mode::Score;
   gstrwkv::Settings stream;
   Trigger trigger = Trigger::Sentence;
   GstClockTime interval = 5 * GST_SECOND;

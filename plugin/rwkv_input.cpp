@@ -116,12 +116,12 @@ GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
     text = {};
   }
   const Input in{buf, start, end, timed_buffer, rt.format == INPUT_TOKENS, text, ids, started_us};
-  if (rt.active_mode != s.stream.mode) {  // the mode changed: what the last one held goes out first
+  if (rt.active_mode != s.mode) {  // the mode changed: what the last one held goes out first
     const GstFlowReturn ret = behaviour(rt.active_mode).pause(self, "mode changed");
-    rt.active_mode = s.stream.mode;
+    rt.active_mode = s.mode;
     if (ret != GST_FLOW_OK) return ret;
   }
-  return behaviour(s.stream.mode).input(self, in, s);
+  return behaviour(s.mode).input(self, in, s);
 }
 
 bool read_into_stream(GstRwkv* self, const Input& in, const Settings& s, gstrwkv::Score& score,
@@ -181,7 +181,7 @@ bool set_input_caps(GstRwkv* self, GstCaps* caps) {
     rt.format = fmt && g_str_equal(fmt, "pango-markup") ? INPUT_MARKUP : INPUT_UTF8;
   }
   GST_OBJECT_LOCK(self);
-  const Mode mode = self->settings->stream.mode;
+  const Mode mode = self->settings->mode;
   GST_OBJECT_UNLOCK(self);
   ensure_src_ready(self, mode);  // downstream may not be linked yet (harness); caps stay sticky
   return true;
@@ -200,8 +200,8 @@ bool handle_gap(GstRwkv* self, GstEvent* event) {
   GST_LOG_OBJECT(self, "gap, stream time now %" GST_TIME_FORMAT, GST_TIME_ARGS(rt.last_end));
   behaviour(rt.active_mode).pause(self, "gap");  // a pause upstream: what waits goes out
   if (s.trigger == Trigger::Interval && !rt.pending.empty() && trigger_due(self, s))
-    behaviour(s.stream.mode).trigger(self, s, "interval reached by a gap", 0);
-  ensure_src_ready(self, s.stream.mode);
+    behaviour(s.mode).trigger(self, s, "interval reached by a gap", 0);
+  ensure_src_ready(self, s.mode);
   return gst_pad_push_event(self->srcpad, event);
 }
 

@@ -72,7 +72,7 @@ void post_structure(GstRwkv* self, GstStructure* s) {
 GstClockTime reported_latency(GstRwkv* self) {
   const Settings s = settings_snapshot(self);
   // A mode that holds output by design (punctuate's `hold`) adds that hold.
-  return behaviour(s.stream.mode).held_latency(s) + (s.latency != kAutoLatency ? s.latency : self->auto_latency->load());
+  return behaviour(s.mode).held_latency(s) + (s.latency != kAutoLatency ? s.latency : self->auto_latency->load());
 }
 
 void account_latency(GstRwkv* self, GstClockTime took) {

@@ -36,21 +36,6 @@ enum {
   PROP_HOLD,
 };
 
-#define GST_TYPE_RWKV_MODE (gst_rwkv_mode_get_type())
-GType gst_rwkv_mode_get_type() {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-      {int(Mode::Score), "Pass text through; score each buffer (meta and rwkv-score message)", "score"},
-      {int(Mode::Continue), "At each trigger, continue the stream (on a fork of the state)", "continue"},
-      {int(Mode::Respond), "At each trigger, answer the prompt about the text since the last trigger", "respond"},
-      {int(Mode::Classify), "At each trigger, output the most likely of the labels", "classify"},
-      {int(Mode::Punctuate), "Restore punctuation and capitals in each buffer (lowercase speech-recogniser text)",
-       "punctuate"},
-      {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) g_once_init_leave(&type, g_enum_register_static("GstRwkvMode", values));
-  return type;
-}
-
 #define GST_TYPE_RWKV_TRIGGER (gst_rwkv_trigger_get_type())
 GType gst_rwkv_trigger_get_type() {
   static GType type = 0;
@@ -95,7 +80,7 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
     case PROP_THREADS: s.threads = g_value_get_int(value); break;
     case PROP_QUANTIZE: s.quantize = str(); break;
     case PROP_MODE:
-      s.stream.mode = Mode(g_value_get_enum(value));
+      s.mode = Mode(g_value_get_enum(value));
       self->reconfigured->store(true);
       break;
     case PROP_PROMPT: s.stream.prompt = gstrwkv::unescape(str()); break;
@@ -154,7 +139,7 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_DEVICE: g_value_set_string(value, s.device.c_str()); break;
     case PROP_THREADS: g_value_set_int(value, s.threads); break;
     case PROP_QUANTIZE: g_value_set_string(value, s.quantize.c_str()); break;
-    case PROP_MODE: g_value_set_enum(value, int(s.stream.mode)); break;
+    case PROP_MODE: g_value_set_enum(value, int(s.mode)); break;
     case PROP_PROMPT: g_value_set_string(value, s.stream.prompt.c_str()); break;
     case PROP_PREAMBLE: g_value_set_string(value, s.stream.preamble.c_str()); break;
     case PROP_LABELS: g_value_set_string(value, join(s.stream.labels).c_str()); break;
@@ -201,7 +186,7 @@ void install_properties(GObjectClass* gobject_class) {
           "Quantize an fp32/fp16/bf16 model's layer matrices as it loads, on the CPU: q8_0, q5_1, q5_0, q4_1 or "
           "q4_0 (empty: as the file is). Less memory and faster decoding, at a small cost in accuracy", "", ready));
   g_object_class_install_property(gobject_class, PROP_MODE,
-      g_param_spec_enum("mode", "Mode", "What the element writes", GST_TYPE_RWKV_MODE, int(Mode::Score), playing));
+      g_param_spec_enum("mode", "Mode", "What the element writes", gstrwkv::mode_enum_type(), int(Mode::Score), playing));
   g_object_class_install_property(gobject_class, PROP_PROMPT,
       g_param_spec_string("prompt", "Prompt",
           "Template fed to a fork of the state at each trigger in respond/classify mode; {text} is the text since "
@@ -274,7 +259,7 @@ void install_properties(GObjectClass* gobject_class) {
       g_param_spec_uint("max-text-bytes", "Max text bytes",
           "Most bytes of the text since the last trigger put into a respond/classify prompt (the newest; the state "
           "has read all of it)", 1, G_MAXINT, kDefaultMaxTextBytes, playing));
-  gst_type_mark_as_plugin_api(GST_TYPE_RWKV_MODE, GstPluginAPIFlags(0));
+  gst_type_mark_as_plugin_api(gstrwkv::mode_enum_type(), GstPluginAPIFlags(0));
   gst_type_mark_as_plugin_api(GST_TYPE_RWKV_TRIGGER, GstPluginAPIFlags(0));
 }
 

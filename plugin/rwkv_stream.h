@@ -22,11 +22,9 @@ struct TokenScore;
 
 namespace gstrwkv {
 
-enum class Mode { Score, Continue, Respond, Classify, Punctuate };
 enum class Trigger { Buffer, Sentence, Interval, Silence, Eos, Manual };
 
 struct Settings {
-  Mode mode = Mode::Score;
   std::string prompt;    // respond/classify template; {text} = text since the last trigger
   std::string preamble;  // read into a fresh state at start
   std::vector<std::string> labels;

@@ -47,7 +47,7 @@ static gpointer worker_loop(gpointer data) {
       std::lock_guard<std::mutex> lock(*self->work);
       const Settings s = settings_snapshot(self);
       Runtime& rt = *self->rt;
-      const ModeBehaviour& mode = behaviour(s.stream.mode);
+      const ModeBehaviour& mode = behaviour(s.mode);
       if (requested && !self->flushing->load()) mode.trigger(self, s, "action signal", 0);
       const ModeBehaviour& active = behaviour(rt.active_mode);
       if (const gint64 due = active.deadline_us(self, s); due >= 0 && !self->flushing->load()) {
