@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "engine/testing.h"
-#include "device_backend.h"
+#include "model/device_backend.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {

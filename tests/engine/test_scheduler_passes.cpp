@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "scheduler.h"
+#include "model/scheduler.h"
 #include "testing.h"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <csignal>
 #include <filesystem>
 
-#include "crc32.h"
+#include "support/crc32.h"
 #include "rwkv/model.h"
 #include "rwkv/state_file.h"
 #include "testing.h"

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "checkpoint_writer.h"
-#include "crc32.h"
+#include "support/crc32.h"
 
 namespace fmt_test {
 

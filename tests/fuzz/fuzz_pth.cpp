@@ -4,7 +4,7 @@
 // the pickle then reach the unpickler.
 #include <vector>
 
-#include "crc32.h"
+#include "support/crc32.h"
 #include "fuzz_common.h"
 #include "fuzz_model.h"
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "text/random_model.h"
-#include "crc32.h"
+#include "support/crc32.h"
 #include "fuzz_common.h"
 #include "rwkv/state_file.h"
 

@@ -25,7 +25,7 @@
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 #include "rwkv/model.h"
-#include "device_backend.h"
+#include "model/device_backend.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // k = relu(Wk xk)^2, out = Wv k, gated by sigmoid(Wr xr) before RWKV-7 (docs/REFERENCE.md).
 #pragma once
 #include "arch/binder.h"
-#include "rwkv/model.h"
+#include "rwkv/state.h"
 
 namespace rwkv::arch {
 

@@ -2,7 +2,7 @@
 // head after.
 #pragma once
 #include "arch/binder.h"
-#include "rwkv/model.h"
+#include "rwkv/state.h"
 
 namespace rwkv::arch {
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "quantize.h"
+#include "tensor/quantize.h"
 
 namespace rwkv::cpu {
 

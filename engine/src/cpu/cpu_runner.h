@@ -10,7 +10,7 @@
 #include "cpu/binder.h"
 #include "cpu/linear.h"
 #include "cpu/thread_pool.h"
-#include "runner.h"
+#include "model/runner.h"
 
 namespace rwkv::cpu {
 

@@ -5,7 +5,7 @@
 #include "kernels/cuda/wkv_heads.h"
 #include "cuda/device_info.h"
 #include "cuda/factory.h"
-#include "device_backend.h"
+#include "model/device_backend.h"
 #include "rwkv/error.h"
 
 namespace rwkv {

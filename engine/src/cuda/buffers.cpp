@@ -40,47 +40,23 @@ namespace {
 
 }  // namespace
 
-DeviceBuffer::DeviceBuffer(const Device& dev, size_t bytes, const std::string& what) : bytes_(bytes) {
+template <Memory kind>
+Buffer<kind>::Buffer(const Device& dev, size_t bytes, const std::string& what) : bytes_(bytes) {
   if (bytes == 0) return;
-  const cudaError_t e = cudaMalloc(&p_, bytes);
-  if (e != cudaSuccess) out_of_memory(dev, e, bytes, what, false);
+  const cudaError_t e = kind == Memory::Device ? cudaMalloc(&p_, bytes) : cudaMallocHost(&p_, bytes);
+  if (e != cudaSuccess) out_of_memory(dev, e, bytes, what, kind == Memory::Pinned);
 }
 
-DeviceBuffer::~DeviceBuffer() {
-  if (p_) cudaFree(p_);
+template <Memory kind>
+void Buffer<kind>::release() {
+  if (!p_) return;
+  if (kind == Memory::Device) cudaFree(p_);
+  else cudaFreeHost(p_);
+  p_ = nullptr;
 }
 
-DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
-  if (this != &o) {
-    if (p_) cudaFree(p_);
-    p_ = o.p_;
-    bytes_ = o.bytes_;
-    o.p_ = nullptr;
-    o.bytes_ = 0;
-  }
-  return *this;
-}
-
-PinnedBuffer::PinnedBuffer(const Device& dev, size_t bytes, const std::string& what) : bytes_(bytes) {
-  if (bytes == 0) return;
-  const cudaError_t e = cudaMallocHost(&p_, bytes);
-  if (e != cudaSuccess) out_of_memory(dev, e, bytes, what, true);
-}
-
-PinnedBuffer::~PinnedBuffer() {
-  if (p_) cudaFreeHost(p_);
-}
-
-PinnedBuffer& PinnedBuffer::operator=(PinnedBuffer&& o) noexcept {
-  if (this != &o) {
-    if (p_) cudaFreeHost(p_);
-    p_ = o.p_;
-    bytes_ = o.bytes_;
-    o.p_ = nullptr;
-    o.bytes_ = 0;
-  }
-  return *this;
-}
+template class Buffer<Memory::Device>;
+template class Buffer<Memory::Pinned>;
 
 void* DevicePool::alloc(size_t bytes, const std::string& what) {
   buffers_.emplace_back(dev_, bytes, what);

@@ -9,44 +9,42 @@
 
 namespace rwkv::cuda {
 
-class DeviceBuffer {
+// Where a Buffer's memory is: device memory, or page-locked host memory (the only host
+// memory a CUDA graph may copy from or to).
+enum class Memory { Device, Pinned };
+
+template <Memory kind>
+class Buffer {
  public:
-  DeviceBuffer() = default;
-  DeviceBuffer(const Device& dev, size_t bytes, const std::string& what);
-  ~DeviceBuffer();
-  DeviceBuffer(DeviceBuffer&& o) noexcept : p_(o.p_), bytes_(o.bytes_) { o.p_ = nullptr; o.bytes_ = 0; }
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  Buffer() = default;
+  Buffer(const Device& dev, size_t bytes, const std::string& what);
+  ~Buffer() { release(); }
+  Buffer(Buffer&& o) noexcept : p_(o.p_), bytes_(o.bytes_) { o.p_ = nullptr; o.bytes_ = 0; }
+  Buffer& operator=(Buffer&& o) noexcept {
+    if (this != &o) {
+      release();
+      p_ = o.p_;
+      bytes_ = o.bytes_;
+      o.p_ = nullptr;
+      o.bytes_ = 0;
+    }
+    return *this;
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
 
   void* get() const { return p_; }
   template <class T> T* as() const { return static_cast<T*>(p_); }
   size_t bytes() const { return bytes_; }
 
  private:
+  void release();
   void* p_ = nullptr;
   size_t bytes_ = 0;
 };
 
-// Page-locked host memory: the only host memory a CUDA graph may copy from or to.
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  PinnedBuffer(const Device& dev, size_t bytes, const std::string& what);
-  ~PinnedBuffer();
-  PinnedBuffer(PinnedBuffer&& o) noexcept : p_(o.p_), bytes_(o.bytes_) { o.p_ = nullptr; o.bytes_ = 0; }
-  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept;
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-
-  void* get() const { return p_; }
-  template <class T> T* as() const { return static_cast<T*>(p_); }
-  size_t bytes() const { return bytes_; }
-
- private:
-  void* p_ = nullptr;
-  size_t bytes_ = 0;
-};
+using DeviceBuffer = Buffer<Memory::Device>;
+using PinnedBuffer = Buffer<Memory::Pinned>;
 
 // Device allocations that live as long as a model (weights, scratch), freed together.
 class DevicePool {

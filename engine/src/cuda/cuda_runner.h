@@ -24,7 +24,7 @@
 #include "cuda/channel_mix.h"
 #include "cuda/exec.h"
 #include "cuda/upload.h"
-#include "runner.h"
+#include "model/runner.h"
 
 namespace rwkv::cuda {
 

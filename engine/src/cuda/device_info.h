@@ -2,7 +2,7 @@
 // data sheet) and dense fp16 tensor-core rate with fp32 accumulation (data sheet, or SMs x
 // clock x per-SM rate): what benchmarks compare their figures with.
 #pragma once
-#include "device_backend.h"
+#include "model/device_backend.h"
 
 namespace rwkv::cuda {
 

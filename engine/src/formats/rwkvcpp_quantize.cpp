@@ -1,7 +1,7 @@
 // Quantized rwkv.cpp files (rwkv/formats.h: quantize_rwkvcpp): an rwkv.cpp input record by record.
 #include "formats/rwkvcpp_records.h"
 #include "formats/rwkvcpp_writer.h"
-#include "quantize.h"
+#include "tensor/quantize.h"
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 

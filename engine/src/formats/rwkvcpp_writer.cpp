@@ -5,7 +5,7 @@
 
 #include "formats/rwkvcpp_records.h"
 #include "kernels/cpu/matmul_kernels.h"
-#include "quantize.h"
+#include "tensor/quantize.h"
 #include "rwkv/error.h"
 
 namespace rwkv::rwkvcpp {

@@ -1,6 +1,6 @@
 #include "formats/zip_reader.h"
 
-#include "crc32.h"
+#include "support/crc32.h"
 #include "formats/mapped_file.h"
 #include "rwkv/error.h"
 

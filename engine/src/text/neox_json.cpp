@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "regular_file.h"
+#include "support/regular_file.h"
 #include "rwkv/error.h"
 #include "rwkv/tokenizer.h"
 #include "text/byte_level.h"

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "regular_file.h"
+#include "support/regular_file.h"
 #include "rwkv/error.h"
 #include "rwkv/model.h"
 #include "rwkv/tokenizer.h"

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "regular_file.h"
+#include "support/regular_file.h"
 #include "rwkv/error.h"
 #include "rwkv/tokenizer.h"
 #include "text/python_literal.h"

@@ -1,4 +1,4 @@
-#include "scheduler.h"
+#include "model/scheduler.h"
 
 #include <algorithm>
 #include <cstring>

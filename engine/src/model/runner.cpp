@@ -1,6 +1,5 @@
-#include "runner.h"
+#include "model/runner.h"
 
-#include "arch/hparams.h"
 #include "rwkv/error.h"
 
 namespace rwkv {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "crc32.h"
+#include "support/crc32.h"
 #include "formats/mapped_file.h"
 #include "rwkv/error.h"
 

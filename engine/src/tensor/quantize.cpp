@@ -1,4 +1,4 @@
-#include "quantize.h"
+#include "tensor/quantize.h"
 
 #include <string>
 #include <vector>

@@ -4,13 +4,13 @@
 #include <vector>
 
 #include "arch/hparams.h"
-#include "quantize.h"
+#include "tensor/quantize.h"
 #include "rwkv/error.h"
 #include "rwkv/log.h"
 #include "rwkv/formats.h"
-#include "device_backend.h"
-#include "runner.h"
-#include "scheduler.h"
+#include "model/device_backend.h"
+#include "model/runner.h"
+#include "model/scheduler.h"
 
 namespace rwkv {
 

@@ -7,7 +7,7 @@
 
 #include "kernels/half.h"
 #include "kernels/quant_blocks.h"
-#include "quantize.h"
+#include "tensor/quantize.h"
 #include "rwkv/error.h"
 
 namespace rwkv {

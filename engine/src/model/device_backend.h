@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "runner.h"
+#include "model/runner.h"
 
 namespace rwkv {
 

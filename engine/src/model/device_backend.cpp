@@ -1,4 +1,4 @@
-#include "device_backend.h"
+#include "model/device_backend.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "install_paths.h"
+#include "support/install_paths.h"
 
 namespace rwkv {
 

@@ -1,4 +1,4 @@
-#include "regular_file.h"
+#include "support/regular_file.h"
 
 #include <sys/stat.h>
 

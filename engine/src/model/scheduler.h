@@ -21,7 +21,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "runner.h"
+#include "model/runner.h"
 
 namespace rwkv {
 

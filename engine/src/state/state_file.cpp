@@ -9,7 +9,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "crc32.h"
+#include "support/crc32.h"
 #include "formats/mapped_file.h"
 #include "rwkv/error.h"
 

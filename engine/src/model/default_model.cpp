@@ -1,6 +1,6 @@
 #include <cstdlib>
 
-#include "install_paths.h"
+#include "support/install_paths.h"
 #include "rwkv/model.h"
 
 namespace rwkv {

@@ -1,4 +1,4 @@
-#include "install_paths.h"
+#include "support/install_paths.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
