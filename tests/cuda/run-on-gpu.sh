@@ -1,13 +1,17 @@
 #!/bin/sh
 # The CUDA backend's check on a GPU machine, in one call: build, the cuda suite (which must
-# run: a skipped test or absent test data fails the run), compute-sanitizer memcheck and
-# racecheck on one step and one sequence pass of each architecture, and one benchmark
-# shape. Needs only nvcc + cuBLAS (the CUDA toolkit), meson, ninja and python3; no GStreamer.
+# run: a skipped test or absent test data fails the run), compute-sanitizer (memcheck and
+# racecheck on real shapes cut to one layer -- head size 64, v7 heads past the first, a second
+# WKV tile, gather/scatter -- and the bf16 kernels; initcheck once), and one benchmark shape.
+# Everything runs within one deadline, $RWKV_GPU_DEADLINE seconds from the start (default
+# 480, under the device call's 540): each stage's timeout is what is left, and a stage the
+# deadline leaves no time for is reported NOT RUN and fails the check. Needs only nvcc +
+# cuBLAS (the CUDA toolkit), meson, ninja and python3; no GStreamer.
 #
 #   tests/cuda/run-on-gpu.sh prepare        here, before the device call: copies the tiny test
 #                                           models (24 MB) into ./testdata (git-ignored) so that
 #                                           they travel with the working tree
-#   tests/cuda/run-on-gpu.sh check          on the device: all of the above, about 5 minutes
+#   tests/cuda/run-on-gpu.sh check          on the device: all of the above, at most 8 minutes
 #   tests/cuda/run-on-gpu.sh build|test|sanitize|bench [SHAPE...]   one stage
 #
 # The device call (the `device` tool's run), after `prepare`:
@@ -19,6 +23,15 @@
 # architecture (nvidia-smi's compute capability; -Dgpu_archs otherwise) to build quickly.
 set -u
 cd "$(dirname "$0")/../.."
+started=$(date +%s)
+deadline=$((started + ${RWKV_GPU_DEADLINE:-480}))
+# Seconds a step may take: at most $1, and never past the deadline less $2 kept for what
+# follows; 0 when nothing is left.
+budget() {
+  left=$((deadline - $(date +%s) - ${2:-0}))
+  [ "$left" -lt 0 ] && left=0
+  [ "$left" -lt "$1" ] && echo "$left" || echo "$1"
+}
 stage=${1:-check}
 [ $# -gt 0 ] && shift
 shapes=${*:-rwkv7-0.1b}
@@ -67,17 +80,19 @@ logs=${out:-build-gpu-logs}
 mkdir -p "$logs"
 rm -f "$logs/sanitize.txt" "$logs/bench.txt"
 
+# Always builds (ninja is quick when nothing changed): a build directory left from an earlier
+# call must not run old binaries.
 build() {
-  [ -f build-gpu/build.ninja ] && return 0
   cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -n 1 | tr -d ' .')
   archs=${RWKV_GPU_ARCHS:-${cap:-80,89,90}}
   echo "== build (gpu_archs=$archs)"
-  if { meson setup build-gpu -Dplugin=disabled -Dcuda=enabled -Dgpu_archs="$archs" && ninja -C build-gpu; } \
-      >"$logs/build.txt" 2>&1; then
+  t=$(budget 300 120)
+  if { { [ -f build-gpu/build.ninja ] || meson setup build-gpu -Dplugin=disabled -Dcuda=enabled -Dgpu_archs="$archs"; } &&
+       timeout "$t" ninja -C build-gpu; } >"$logs/build.txt" 2>&1; then
     tail -n 1 "$logs/build.txt"
   else
     tail -n 40 "$logs/build.txt"
-    echo "FAILED: build"
+    echo "FAILED: build (or it ran past its ${t} s)"
     return 1
   fi
 }
@@ -90,7 +105,9 @@ export RWKV_CUDA_MODULE="$PWD/build-gpu/engine/librwkv-cuda.so"
 
 tests() {
   echo "== tests (suite cuda)"
-  meson test -C build-gpu --suite cuda --print-errorlogs --timeout-multiplier 2 >"$logs/tests.txt" 2>&1
+  t=$(budget 240 150)
+  [ "$t" -gt 0 ] || { fail "NOT RUN: the cuda suite (deadline)"; return; }
+  timeout "$t" meson test -C build-gpu --suite cuda --print-errorlogs --timeout-multiplier 2 >"$logs/tests.txt" 2>&1
   cp build-gpu/meson-logs/testlog.txt "$logs/cuda-testlog.txt"
   grep -E '^ *[0-9]+/[0-9]+ ' "$logs/tests.txt" | grep -v ' OK ' || true
   ok=$(count Ok) failed=$(count Fail) skipped=$(count Skipped) timeouts=$(count Timeout)
@@ -103,8 +120,18 @@ tests() {
        p && /max/ { print name ": " $0 }' build-gpu/meson-logs/testlog.txt | sort -t: -k1,1 -u
 }
 
-# One step and one sequence pass of each architecture, under memcheck (out-of-bounds and
-# misaligned accesses) and racecheck (shared-memory hazards).
+# compute-sanitizer jobs: TOOL PROGRAM ARGS. Real shapes cut to one layer (a 40-token
+# sequence, steps, batches with gathered slots: test_cuda_shapes) reach head size 64, v7
+# heads past the first and a second WKV tile; the tiny v7 model in bf16 reaches the bf16
+# kernels; initcheck once.
+sanitizer_jobs="memcheck shapes rwkv7-0.1b 1
+memcheck shapes rwkv5-0.4b 1
+memcheck vs_cpu 7v0 bf16 quick
+racecheck shapes rwkv7-0.1b 1
+racecheck shapes rwkv5-0.4b 1
+racecheck vs_cpu 7v0 bf16 quick
+initcheck shapes rwkv7-0.1b 1"
+
 sanitize() {
   echo "== compute-sanitizer"
   if ! command -v compute-sanitizer >/dev/null 2>&1; then
@@ -112,26 +139,34 @@ sanitize() {
     sanitizer_missing=1
     return
   fi
-  for tool in memcheck racecheck; do
-    for run in "4v0 fp32" "5v1 fp32" "5v2 fp16" "6v0 fp16" "7v0 fp32" "7v0 fp16"; do
-      set -- $run
-      f=build-gpu/sanitize-$tool-$1-$2.txt
-      if RWKV_TESTDATA=../shared/testdata timeout 120 compute-sanitizer --tool "$tool" --error-exitcode 3 \
-          build-gpu/tests/cuda/test_cuda_vs_cpu "$1" "$2" quick >"$f" 2>&1; then
-        echo "$tool $1 $2: clean"
-      elif grep -q 'Device not supported' "$f"; then
-        # Some machines' runtimes (gVisor) refuse the sanitizer: nothing was checked.
-        echo "$tool: NOT CHECKED: compute-sanitizer cannot run on this machine ($(grep -m1 'Device not supported' "$f"))"
-        sanitizer_missing=1
-        break 2
-      else
-        echo "$tool $1 $2: FAILED"
-        tail -n 30 "$f"
-        status=1
-      fi
-      { echo "=== $tool $1 $2"; cat "$f"; } >>"$logs/sanitize.txt"
-    done
+  echo "$sanitizer_jobs" | while read -r tool prog a1 a2 a3; do
+    name="$tool $prog $a1 $a2"
+    f="build-gpu/sanitize-$tool-$prog-$a1-$a2.txt"
+    t=$(budget 120 60)  # a minute kept for the benchmark
+    if [ "$t" -lt 10 ]; then
+      echo "$name: NOT RUN (deadline)"
+      echo 1 >build-gpu/.sanitize-status
+      continue
+    fi
+    if RWKV_TESTDATA=../shared/testdata timeout "$t" compute-sanitizer --tool "$tool" --error-exitcode 3 \
+        "build-gpu/tests/cuda/test_cuda_$prog" "$a1" "$a2" ${a3:+"$a3"} >"$f" 2>&1; then
+      echo "$name: clean"
+    elif grep -q 'Device not supported' "$f"; then
+      # Some machines' runtimes (gVisor) refuse the sanitizer: nothing was checked.
+      echo "NOT CHECKED: compute-sanitizer cannot run on this machine ($(grep -m1 'Device not supported' "$f"))"
+      echo missing >build-gpu/.sanitize-missing
+      break
+    else
+      echo "$name: FAILED (or ran past ${t} s)"
+      tail -n 30 "$f"
+      echo 1 >build-gpu/.sanitize-status
+    fi
+    { echo "=== $name"; cat "$f"; } >>"$logs/sanitize.txt"
   done
+  # (the loop ran in a subshell: its verdicts come back through files)
+  [ -f build-gpu/.sanitize-status ] && status=1
+  [ -f build-gpu/.sanitize-missing ] && sanitizer_missing=1
+  rm -f build-gpu/.sanitize-status build-gpu/.sanitize-missing
 }
 
 bench() {
@@ -139,7 +174,9 @@ bench() {
   for s in $shapes; do
     echo "-- $s"
     f=build-gpu/bench-$s.txt
-    if timeout 150 build-gpu/tools/rwkv-bench --device cuda --shape "$s" --dtype fp16 >"$f" 2>&1; then
+    t=$(budget 150)
+    [ "$t" -gt 10 ] || { fail "NOT RUN: bench $s (deadline)"; continue; }
+    if timeout "$t" build-gpu/tools/rwkv-bench --device cuda --shape "$s" --dtype fp16 >"$f" 2>&1; then
       cat "$f"
     else
       tail -n 20 "$f"
@@ -159,5 +196,7 @@ case $stage in
 esac
 not_checked=""
 [ -n "${sanitizer_missing:-}" ] && not_checked=" (compute-sanitizer could not run: memory and race checks NOT done)"
-if [ $status -eq 0 ]; then echo "run-on-gpu: $stage passed$not_checked"; else echo "run-on-gpu: $stage FAILED$not_checked"; fi
+took=$(($(date +%s) - started))
+if [ $status -eq 0 ]; then echo "run-on-gpu: $stage passed in $took s$not_checked"
+else echo "run-on-gpu: $stage FAILED in $took s$not_checked"; fi
 exit $status
