@@ -22,22 +22,26 @@ int main() {
   CHECK_THROWS(load(tensors, "cuda:one"), "bad device 'cuda:one'");
   CHECK_THROWS(load(tensors, "gpu"), "unknown device 'gpu'");
 
-  // An embedding of n_vocab * n_embd fp32 values larger than the device: cudaMalloc fails.
+  // A vocabulary whose n_vocab * n_embd fp32 table is larger than the device: cudaMalloc
+  // fails. The head grows with the embedding (the runner checks its shape, [n_vocab, C],
+  // before it allocates either).
   {
     size_t free_b = 0, total_b = 0;
     cudaMemGetInfo(&free_b, &total_b);
     rwkv::TensorMap big;
     big.format = tensors.format;
     for (const auto& [name, t] : tensors.tensors())
-      if (name != "emb.weight") big.add(t);
-    rwkv::Tensor emb = tensors.get("emb.weight");
-    const int64_t C = emb.shape[1];
+      if (name != "emb.weight" && name != "head.weight") big.add(t);
+    const int64_t C = tensors.get("emb.weight").shape[1];
     const int64_t rows = int64_t(total_b / size_t(C * 4)) + 1024;
-    // Only the shape grows: the device allocation for the table fails before any of its
-    // (absent) rows would be read.
-    emb.shape = {rows, C};
-    emb.nbytes = size_t(rows * C * 4);
-    big.add(emb);
+    // Only the shapes grow: the device allocation fails before any of the (absent) rows
+    // would be read.
+    for (const char* name : {"emb.weight", "head.weight"}) {
+      rwkv::Tensor t = tensors.get(name);
+      t.shape = {rows, C};
+      t.nbytes = size_t(rows * C * 4);
+      big.add(t);
+    }
     CHECK_THROWS(load(big, "cuda"), "cannot allocate");
     CHECK_THROWS(load(big, "cuda"), "cuda:0");
   }
