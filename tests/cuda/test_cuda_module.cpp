@@ -1,6 +1,8 @@
 // The CUDA module as the engine loads it: it opens with every symbol resolved (against
 // librwkv.so and the CUDA runtime), exports its entry point, and answers device_count()
-// whether or not a GPU is present. Runs where the CUDA runtime is installed, GPU or not.
+// whether or not a GPU is present, naming the runtime's reason when it finds none (no
+// driver, or a driver older than the runtime). Runs where the CUDA runtime is installed,
+// GPU or not.
 #include <dlfcn.h>
 
 #include <cstdio>
@@ -21,9 +23,12 @@ int main(int argc, char** argv) {
   if (entry) {
     rwkv::DeviceBackend* b = entry();
     CHECK(b != nullptr && b == entry());
-    const int n = b ? b->device_count() : -1;
-    std::printf("librwkv-cuda.so loaded; %d CUDA device(s)\n", n);
+    std::string why;
+    const int n = b ? b->device_count(&why) : -1;
+    std::printf("librwkv-cuda.so loaded; %d CUDA device(s)%s%s\n", n, why.empty() ? "" : ": ", why.c_str());
     CHECK(n >= 0);
+    if (n > 0) CHECK(why.empty());  // a reason only when there is no device
+    else CHECK_MSG(!why.empty(), "no device and no reason given");
   }
   return testing::finish();
 }

@@ -22,7 +22,7 @@ namespace {
 
 class CudaBackend final : public DeviceBackend {
  public:
-  int device_count() override { return cuda::device_count(); }
+  int device_count(std::string* why) override { return cuda::device_count(why); }
 
   std::unique_ptr<Runner> make_runner(const ModelInfo& info, const TensorMap& tensors, const std::string& device,
                                       std::string* resolved) override {

@@ -6,17 +6,33 @@ namespace rwkv::cuda {
 
 std::string Device::label() const { return "cuda:" + std::to_string(index) + " (" + name + ")"; }
 
-int device_count() {
+namespace {
+
+std::string cuda_version(int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); }
+
+}  // namespace
+
+int device_count(std::string* why) {
   int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) {
-    cudaGetLastError();  // no driver or no device: not an error for the caller
-    return 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e == cudaSuccess) return n;
+  cudaGetLastError();  // no driver or no device: not an error for the caller, but said
+  if (why) {
+    *why = cudaGetErrorString(e);
+    int driver = 0, runtime = 0;
+    if (e == cudaErrorInsufficientDriver && cudaDriverGetVersion(&driver) == cudaSuccess &&
+        cudaRuntimeGetVersion(&runtime) == cudaSuccess)
+      *why += driver == 0 ? " (no NVIDIA driver is loaded; this build's runtime is CUDA " + cuda_version(runtime) + ")"
+                          : " (the NVIDIA driver supports CUDA " + cuda_version(driver) +
+                                ", this build's runtime is CUDA " + cuda_version(runtime) + ": a newer driver is needed)";
   }
-  return n;
+  return 0;
 }
 
 Device Device::open(int index) {
-  const int n = device_count();
+  std::string why;
+  const int n = device_count(&why);
+  if (n == 0 && !why.empty()) throw Error("device 'cuda:" + std::to_string(index) + "': " + why);
   if (index < 0 || index >= n)
     throw Error("device 'cuda:" + std::to_string(index) + "' does not exist (" + std::to_string(n) +
                 " CUDA device" + (n == 1 ? "" : "s") + " present)");

@@ -16,7 +16,9 @@ struct Device {
 };
 
 // Devices the driver reports; 0 when there is no driver or no GPU.
-int device_count();
+// Devices present; 0 when the runtime cannot count them, with its error in *why: an NVIDIA
+// driver older than this build's CUDA runtime is named as such, with both versions.
+int device_count(std::string* why = nullptr);
 
 // Makes `index` the calling thread's device for the guard's lifetime.
 class DeviceGuard {

@@ -22,7 +22,9 @@ struct DeviceInfo {
 class DeviceBackend {
  public:
   virtual ~DeviceBackend() = default;
-  virtual int device_count() = 0;
+  // Devices present; 0 with the reason in *why (when given) when the runtime cannot count
+  // them (an NVIDIA driver older than the CUDA runtime says so, with both versions).
+  virtual int device_count(std::string* why = nullptr) = 0;
   // A runner on `device` ("cuda" or "cuda:N"); `resolved` receives "cuda:N".
   virtual std::unique_ptr<Runner> make_runner(const ModelInfo& info, const TensorMap& tensors,
                                               const std::string& device, std::string* resolved) = 0;

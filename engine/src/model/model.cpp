@@ -40,8 +40,9 @@ std::unique_ptr<Runner> make_runner(const ModelInfo& info, TensorMap& tensors, c
     }
     if (!gpu) {
       log(LogLevel::Info, "device auto: " + why + ", running on the CPU");
-    } else if (gpu->device_count() == 0) {
-      log(LogLevel::Info, "device auto: no CUDA device found, running on the CPU");
+    } else if (std::string none; gpu->device_count(&none) == 0) {
+      log(none.empty() ? LogLevel::Info : LogLevel::Warning,
+          "device auto: no CUDA device found" + (none.empty() ? "" : " (" + none + ")") + ", running on the CPU");
     } else {
       try {
         auto runner = gpu->make_runner(info, tensors, "cuda", &device);
