@@ -109,6 +109,9 @@ ChannelMixScratch CudaRunner::channel_mix_scratch() {
 void CudaRunner::load_embedding(const float* w, const float* b) {
   const int C = info_.n_embd, V = info_.n_vocab;
   const Tensor& emb = up_.matrix_tensor("emb.weight", V, C);
+  // ln0's vectors came up by plain cudaMemcpy, which may return before the copy from
+  // pageable memory lands; the kernel below runs on a non-blocking stream.
+  check(cudaDeviceSynchronize(), dev_, "uploading ln0");
   emb_type_ = type_ == ElemType::F32 ? ElemType::F32 : ElemType::F16;
   void* table = pool_.alloc(size_t(V) * size_t(C) * elem_bytes(emb_type_), "the embedding table");
   const int slice = std::max(1, std::min(V, (1 << 22) / C));
@@ -387,6 +390,18 @@ void CudaRunner::drop_graphs() {
 }
 
 bool CudaRunner::run(const Pass& p, std::span<const uint32_t> tokens, float* logits, Logits which) {
+  try {
+    return run_queued(p, tokens, logits, which);
+  } catch (...) {
+    // Work queued before the failure may still read the pinned staging and the states: it
+    // finishes before the caller reuses either (its own errors are the first one's echo).
+    cudaStreamSynchronize(stream_);
+    cudaGetLastError();
+    throw;
+  }
+}
+
+bool CudaRunner::run_queued(const Pass& p, std::span<const uint32_t> tokens, float* logits, Logits which) {
   const int B = p.B;
   const size_t T = tokens.size() / size_t(B), V = size_t(info_.n_vocab);
   const bool want = logits && which != Logits::None;

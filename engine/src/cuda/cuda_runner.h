@@ -98,8 +98,9 @@ class CudaRunner : public Runner {
   };
   // Runs T = tokens.size() / B tokens for each stream; logits as eval_batch, or every token's
   // with Logits::All (B = 1; those go straight to `logits`). Returns whether the last
-  // logits wait in logits_host_.
+  // logits wait in logits_host_. When it throws, what it queued has finished.
   bool run(const Pass& p, std::span<const uint32_t> tokens, float* logits, Logits which);
+  bool run_queued(const Pass& p, std::span<const uint32_t> tokens, float* logits, Logits which);
   void run_states(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits, Logits which);
   void check_states(std::span<State* const> states) const;
   void reserve(int B, bool work, bool staging);
