@@ -9,8 +9,11 @@
 // stream in step mode never waits behind a whole long prefill. Requests of equal length
 // that want their last logits (or none) go to the runner as one eval_batch; requests for
 // every token's logits run on their own in the same pass. A batched pass computes each
-// stream exactly as it would alone (CPU: bit for bit, tested), so results do not depend on
-// who else is running. A caller alone on the model waits for nothing.
+// stream exactly as it would alone on the CPU (bit for bit, tested), so results do not
+// depend on who else is running. On the GPU they may, in the last bits: cuBLAS picks its
+// kernels by the number of rows, so a stream's logits can differ with the number of streams
+// sharing its pass, and a greedy choice between two tokens within that difference can too.
+// A caller alone on the model waits for nothing.
 #pragma once
 #include <chrono>
 #include <condition_variable>
