@@ -6,7 +6,8 @@
 // (about speech rate at 2000 ms), the streams staggered across the interval. Prints, per N,
 // the latency from each push to its output (p50, p99, max) and how many buffers came out:
 // a machine holds N streams while p99 stays near the mode's own wait (none in score mode;
-// up to `hold` in punctuate mode) and every buffer comes out.
+// up to `hold` in punctuate mode) and every buffer comes out. The first round of lines warms
+// the elements up and is not counted.
 #include <gst/gst.h>
 
 #include <algorithm>
@@ -32,7 +33,7 @@ const char* kLines[] = {
 struct Stream {
   GstElement* src = nullptr;
   std::mutex lock;
-  std::map<GstClockTime, double> pushed;  // PTS -> push time (s)
+  std::map<GstClockTime, double> pushed;  // PTS -> push time (s); the first round's are not timed
   std::vector<double> latency;
 };
 
@@ -74,7 +75,7 @@ void run(const std::string& model, const std::string& extra, int n, double secon
   }
   GError* err = nullptr;
   GstElement* pipe = gst_parse_launch(desc.c_str(), &err);
-  if (!pipe) {
+  if (!pipe || err) {  // (a missing element leaves a pipeline and an error)
     std::fprintf(stderr, "rwkv-live-bench: %s\n", err ? err->message : "pipeline");
     std::exit(1);
   }
@@ -106,14 +107,14 @@ void run(const std::string& model, const std::string& extra, int n, double secon
       GST_BUFFER_PTS(b) = running;
       GST_BUFFER_DURATION(b) = GstClockTime(interval * 0.8 * GST_SECOND);
       Stream& s = streams[size_t(i)];
-      {
+      if (round > 0) {  // the first round warms the elements up (buffers, the latency query)
         std::lock_guard<std::mutex> l(s.lock);
         s.pushed[running] = now_s();
       }
       GstFlowReturn ret;
       g_signal_emit_by_name(s.src, "push-buffer", b, &ret);
       gst_buffer_unref(b);
-      pushes++;
+      pushes += round > 0;
     }
   }
   for (auto& s : streams) {

@@ -27,13 +27,14 @@ namespace rwkv {
 
 struct PunctuateOptions {
   // Words after a boundary read before its mark is chosen (>= 1): an utterance is complete
-  // when this many words follow its last one, or at finish(). 3: sentence ends gain 3-4
-  // points of F1 over 2 for 1.4 times the cost, 4 gains 1-4 more (BENCHMARKS.md).
+  // when this many words follow its last one, or at finish(). 3: sentence ends gain 0.4-3.4
+  // points of F1 over 2 for 1.4 times the cost; 4 is no better everywhere (BENCHMARKS.md).
   int lookahead = 3;
   // Nats added to each mark after an utterance's last word: a pause is evidence of a
-  // sentence end or a comma, not proof of one. 0.5: where a recogniser's cuts follow half
-  // the sentence ends, sentence-end F1 rises by 5 points over 0; where cuts fall at random it
-  // costs about 1 (BENCHMARKS.md).
+  // sentence end or a comma, not proof of one. 0.5: sentence-end F1 rises by 3-5 points over
+  // 0 where a recogniser's cuts follow half the sentence ends, and by 8 on the Debian
+  // Manifesto cut at random; it costs 2.4 on the held-out modern text cut at random
+  // (BENCHMARKS.md, "Punctuation").
   double pause_bonus = 0.5;
 };
 
