@@ -29,6 +29,13 @@ std::string trim(const std::string& s) {
 
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 
+// The bytes of text the tokens stand for (token input has no text length of its own).
+size_t bytes_of(const std::vector<rwkv::TokenScore>& toks) {
+  size_t n = 0;
+  for (const auto& t : toks) n += t.bytes.size();
+  return n;
+}
+
 }  // namespace
 
 // The word with the lowest total log-probability: each token counts toward the word holding
@@ -142,9 +149,7 @@ Score Stream::ingest_tokens(std::span<const uint32_t> tokens, const Between& bet
   return in_slices(tokens.size(), kSliceTokens, [&](size_t at, size_t n) {
     toks.clear();
     session_->ingest(tokens.subspan(at, n), &toks);
-    size_t bytes = 0;
-    for (const auto& t : toks) bytes += t.bytes.size();
-    return score_tokens(toks, bytes, false);
+    return score_tokens(toks, bytes_of(toks), false);
   }, between);
 }
 
@@ -215,18 +220,14 @@ void Stream::punctuate(std::string_view utterance, const rwkv::PunctuateOptions&
   else punct_->set_options(options);
   std::vector<rwkv::TokenScore> toks;
   punct_->push(utterance, &toks);
-  size_t bytes = 0;
-  for (const auto& t : toks) bytes += t.bytes.size();
-  score_tokens(toks, bytes, false);
+  score_tokens(toks, bytes_of(toks), false);
 }
 
 void Stream::punctuate_finish() {
   if (!punct_) return;
   std::vector<rwkv::TokenScore> toks;
   punct_->finish(&toks);
-  size_t bytes = 0;
-  for (const auto& t : toks) bytes += t.bytes.size();
-  score_tokens(toks, bytes, false);
+  score_tokens(toks, bytes_of(toks), false);
 }
 
 bool Stream::punctuated(std::string& text) {

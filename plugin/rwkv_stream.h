@@ -76,7 +76,6 @@ class Stream {
   void punctuate(std::string_view utterance, const rwkv::PunctuateOptions& options);
   void punctuate_finish();
   bool punctuated(std::string& text);
-  size_t punctuate_queued() const { return punct_ ? punct_->queued() : 0; }
   void punctuate_clear();  // a flush: queued utterances dropped
   // Continue, respond and classify mode's answers, on a fork of the state. `pending`: the
   // text since the last answer, for the prompt's {text}; `abort` stops a generation.
