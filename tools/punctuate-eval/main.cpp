@@ -1,5 +1,6 @@
 // rwkv-punctuate-eval --model PATH [--tokenizer PATH|auto] --text FILE [--words N] [--seed S]
-// [--lookahead N[,N...]] [--pause-bonus X[,X...]] [--live] [--pauses-at-ends P] [--threads N]
+// [--lookahead N[,N...]] [--pause-bonus X[,X...]] [--comma-bonus X] [--live] [--pauses-at-ends P]
+// [--threads N]
 //
 // How well punctuate mode restores written text from what a speech recogniser gives: the
 // text's punctuation and case are stripped, it is cut into utterances of 3-9 words at random
@@ -138,7 +139,7 @@ void row(const char* name, const Scores& s, const std::string& cost) {
 
 int run(const std::vector<std::string>& argv) {
   cli::Args a(argv, {"model", "tokenizer", "text", "words", "seed", "lookahead", "pause-bonus", "live", "threads",
-               "pauses-at-ends"},
+               "pauses-at-ends", "comma-bonus"},
               {"live"});
   std::ifstream f(a.require("text"), std::ios::binary);
   if (!f) throw Error("cannot read " + a.get("text"));
@@ -195,6 +196,7 @@ int run(const std::vector<std::string>& argv) {
       PunctuateOptions po;
       po.lookahead = int(lookahead);
       po.pause_bonus = bonus;
+      po.comma_bonus = a.get_double("comma-bonus", po.comma_bonus);
       Punctuator p(session, po);
       Scores s;
       size_t next_out = 0, broken = 0;

@@ -1,5 +1,5 @@
 // rwkv-cli punctuate --model PATH [--tokenizer PATH|auto] [--lookahead N] [--pause-bonus X]
-// [--threads N]: reads utterances, one per line, from stdin (a recogniser's lowercase words
+// [--comma-bonus X] [--threads N]: reads utterances, one per line, from stdin (a recogniser's lowercase words
 // without marks) and writes each with punctuation and capitals restored on its own line, as
 // the rwkv element's punctuate mode does (rwkv/punctuate.h, the same code). A line is written
 // once `lookahead` words follow it, the rest at the end of the input.
@@ -14,11 +14,12 @@
 namespace rwkv::cli {
 
 int cmd_punctuate(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "tokenizer", "lookahead", "pause-bonus", "threads", "quantize", "quantize-head"},
+  Args a(argv, {"model", "tokenizer", "lookahead", "pause-bonus", "comma-bonus", "threads", "quantize", "quantize-head"},
          {"quantize-head"});
   PunctuateOptions po;
   po.lookahead = int(a.get_int("lookahead", po.lookahead, 1, 64));
   po.pause_bonus = a.get_double("pause-bonus", po.pause_bonus);
+  po.comma_bonus = a.get_double("comma-bonus", po.comma_bonus);
   auto model = Model::load(a.model(), a.load_options());
   Session session(model, tokenizer_for_model(*model, a.get("tokenizer", "auto")));
   Punctuator punctuator(session, po);

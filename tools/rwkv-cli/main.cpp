@@ -26,7 +26,8 @@ const rwkv::cli::Command kCommands[] = {
      "[--save FILE] [--threads N] [--quantize TYPE [--quantize-head]]  (text from stdin)",
      rwkv::cli::cmd_score},
     {"punctuate",
-     "punctuate --model PATH [--tokenizer PATH|auto] [--lookahead N] [--pause-bonus NATS] [--threads N] "
+     "punctuate --model PATH [--tokenizer PATH|auto] [--lookahead N] [--pause-bonus NATS] [--comma-bonus NATS] "
+     "[--threads N] "
      "[--quantize TYPE [--quantize-head]]  (utterances, one per line, from stdin; each restored on its own line)",
      rwkv::cli::cmd_punctuate},
     {"quantize",

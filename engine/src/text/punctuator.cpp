@@ -192,7 +192,7 @@ bool Punctuator::step(bool finishing, std::vector<TokenScore>* read) {
       stats_.decisions++;
       double best_lp = -std::numeric_limits<double>::infinity();
       for (size_t i = 0; i < marks.size(); i++) {
-        const double lp = score(marks[i], true) + (marks[i].empty() ? 0.0 : bonus);
+        const double lp = score(marks[i], true) + (marks[i].empty() ? 0.0 : bonus) + (marks[i] == "," ? opts_.comma_bonus : 0.0);
         if (lp > best_lp) best_lp = lp, best = i;
       }
     }
@@ -230,7 +230,8 @@ bool Punctuator::step(bool finishing, std::vector<TokenScore>* read) {
     double best_lp = -std::numeric_limits<double>::infinity();
     for (size_t i = 0; i < cands.size(); i++) {
       const std::string text = (mark_open ? cands[i].mark : "") + sep + cands[i].cased + tail;
-      const double lp = score(text, false) + (mark_open && !cands[i].mark.empty() ? bonus : 0.0);
+      const double lp = score(text, false) + (mark_open && !cands[i].mark.empty() ? bonus : 0.0) +
+                        (mark_open && cands[i].mark == "," ? opts_.comma_bonus : 0.0);
       if (lp > best_lp) best_lp = lp, best = i;
     }
   }
