@@ -88,7 +88,7 @@ fi
 echo "Captions from $from to $vtt${video:+, video to $video}" >&2
 stdbuf -oL gst-launch-1.0 -e -m "${source[@]}" ! tee name=audio \
   audio. ! queue ! audioconvert ! audioresample ! pocketsphinx ! "${RWKV[@]}" mode=score \
-  ! "${RWKV[@]}" mode=punctuate ! tee name=captions \
+  ! "${RWKV[@]}" name=punctuator mode=punctuate ! tee name=captions \
   captions. ! queue ! webvttenc duration=3000000000 ! filesink location="$vtt" async=false \
   "${video_branch[@]}" \
-  2> >(quiet_pocketsphinx) | format_messages
+  2> >(quiet_pocketsphinx) | grep --line-buffered -v 'from element "punctuator"' | format_messages

@@ -42,7 +42,7 @@ espeak-ng -m -v "${VOICE:-en-us+m3}" -s 120 -w "$work/speech.wav" "$ssml"
 gst-launch-1.0 -m filesrc location="$work/speech.wav" ! wavparse ! audioconvert ! audioresample \
   ! pocketsphinx ! "${RWKV[@]}" mode=score ! tee name=t \
   t. ! queue ! filesink location="$work/transcript.txt" \
-  t. ! queue ! "${RWKV[@]}" mode=punctuate ! filesink location="$work/captions.txt" \
+  t. ! queue ! "${RWKV[@]}" name=punctuator mode=punctuate ! filesink location="$work/captions.txt" \
   >"$work/messages.txt" 2> >(quiet_pocketsphinx)
 
 echo "Spoken:"
@@ -51,7 +51,8 @@ echo
 echo "Heard by pocketsphinx, read by rwkv ([least likely word], bits per byte):"
 # pocketsphinx ends each utterance with a line break, and rwkv posts one rwkv-score per
 # buffer, so line i of the transcript goes with score i.
-format_messages <"$work/messages.txt" | awk -v transcript="$work/transcript.txt" '
+# (the punctuating element's own summary, of the restored text, is left out)
+grep -v 'from element "punctuator"' "$work/messages.txt" | format_messages | awk -v transcript="$work/transcript.txt" '
   /^score:/ {
     word = $0; sub(/.*least likely word: /, "", word)
     bpb = $4
