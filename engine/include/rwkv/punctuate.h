@@ -27,13 +27,14 @@ namespace rwkv {
 
 struct PunctuateOptions {
   // Words after a boundary read before its mark is chosen (>= 1): an utterance is complete
-  // when this many words follow its last one, or at finish(). 3: sentence ends gain 0.4-3.4
-  // points of F1 over 2 for 1.4 times the cost; 4 is no better everywhere (BENCHMARKS.md).
+  // when this many words follow its last one, or at finish(). 3: on the bundled model's
+  // held-out texts sentence ends gain 2-3 points of F1 over 2 for 1.4 times the cost, and 4
+  // is no better (BENCHMARKS.md).
   int lookahead = 3;
   // Nats added to each mark after an utterance's last word: a pause is evidence of a
-  // sentence end or a comma, not proof of one. 0.5: sentence-end F1 rises by 3-5 points over
-  // 0 where a recogniser's cuts follow half the sentence ends, and by 8 on the Debian
-  // Manifesto cut at random; it costs 2.4 on the held-out modern text cut at random
+  // sentence end or a comma, not proof of one. 0.5: sentence-end F1 rises by 3-6 points over
+  // 0 where a recogniser's cuts follow half the sentence ends, and by 11 on the Debian
+  // Manifesto cut at random; it costs 2 on the held-out modern text cut at random
   // (BENCHMARKS.md, "Punctuation").
   double pause_bonus = 0.5;
   // Nats added to a comma wherever it is a candidate: the bundled model under-predicts commas
