@@ -85,7 +85,7 @@ static GstFlowReturn gst_rwkv_chain(GstPad*, GstObject* parent, GstBuffer* buf) 
     ret = handle_input(self, buf);
   }
   gst_buffer_unref(buf);
-  wake_worker(self);  // a silence deadline moved
+  wake_worker(self);  // a silence or hold deadline moved
   return ret;
 }
 

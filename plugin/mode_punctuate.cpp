@@ -71,9 +71,7 @@ class PunctuateMode final : public ModeBehaviour {
     maybe_save_periodically(self, s);
     // Deciding is what the output waits for beyond `hold` (the LATENCY answer adds both).
     account_latency(self, GstClockTime((g_get_monotonic_time() - in.started_us) * gint64(GST_USECOND)));
-    const GstFlowReturn ret = push_ready(self);
-    if (!rt.held.empty()) wake_worker(self);  // a hold deadline to watch
-    return ret;
+    return push_ready(self);  // (the chain function then wakes the element's thread for the hold)
   }
   // The trigger signal (and trigger=eos/silence/interval) lets what waits out.
   GstFlowReturn trigger(GstRwkv* self, const Settings&, const char* why, GstClockTime) const override {
@@ -82,7 +80,7 @@ class PunctuateMode final : public ModeBehaviour {
   GstFlowReturn pause(GstRwkv* self, const char* why) const override { return release(self, why); }
   void drop(GstRwkv* self) const override {
     self->rt->held.clear();
-    stream_of(self).punctuate_clear();
+    if (*self->stream) stream_of(self).punctuate_clear();
   }
   // The oldest held buffer leaves `hold` after it arrived.
   gint64 deadline_us(GstRwkv* self, const Settings& s) const override {

@@ -198,8 +198,10 @@ void install_properties(GObjectClass* gobject_class) {
   g_object_class_install_property(gobject_class, PROP_LABELS,
       g_param_spec_string("labels", "Labels", "Comma-separated labels ranked by log-probability in classify mode", "", playing));
   g_object_class_install_property(gobject_class, PROP_TRIGGER,
-      g_param_spec_enum("trigger", "Trigger", "When continue/respond/classify produce output", GST_TYPE_RWKV_TRIGGER,
-                        int(Trigger::Sentence), playing));
+      g_param_spec_enum("trigger", "Trigger",
+                        "When continue/respond/classify answer; in punctuate mode trigger=buffer decides each buffer "
+                        "as it arrives, and any trigger lets held buffers out",
+                        GST_TYPE_RWKV_TRIGGER, int(Trigger::Sentence), playing));
   g_object_class_install_property(gobject_class, PROP_INTERVAL,
       g_param_spec_uint64("interval", "Interval", "Stream time (trigger=interval) or silence (trigger=silence) in ns",
                           1, G_MAXUINT64, 5 * GST_SECOND, playing));
