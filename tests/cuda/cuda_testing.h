@@ -100,9 +100,13 @@ inline rwkv::TensorMap tiny_model(const std::string& dir, const std::string& ver
   return m;
 }
 
-inline std::shared_ptr<rwkv::Model> load(const rwkv::TensorMap& m, const std::string& device) {
+// batch_streams = false: calls reach the runner whole (the scheduler slices long ones at the
+// runner's chunk size, so only then does the runner's own chunk loop run).
+inline std::shared_ptr<rwkv::Model> load(const rwkv::TensorMap& m, const std::string& device,
+                                         bool batch_streams = true) {
   rwkv::LoadOptions opts;
   opts.device = device;
+  opts.batch_streams = batch_streams;
   opts.threads = 2;  // the tiny models gain nothing from more, and the tests run side by side
   return rwkv::Model::from_tensors(m, opts);
 }

@@ -32,7 +32,10 @@ Streams histories(const rwkv::Model& m, size_t n, const std::vector<uint32_t>& t
   return s;
 }
 
-void check_batch(const rwkv::Model& m, size_t n, size_t T, const std::vector<uint32_t>& toks, const Tolerance& tol) {
+// eval_batch on m against eval one state at a time on `ref` (m itself by default).
+void check_batch(const rwkv::Model& m, size_t n, size_t T, const std::vector<uint32_t>& toks, const Tolerance& tol,
+                 const rwkv::Model* ref = nullptr) {
+  if (!ref) ref = &m;
   const size_t V = size_t(m.info().n_vocab);
   Streams batched = histories(m, n, toks), single = batched;
   std::vector<uint32_t> in(n * T);
@@ -40,7 +43,7 @@ void check_batch(const rwkv::Model& m, size_t n, size_t T, const std::vector<uin
   std::vector<float> lb(n * V), ls(n * V);
   m.eval_batch(batched.ptrs(), in, lb.data());
   for (size_t i = 0; i < n; i++)
-    m.eval(single.states[i], std::span<const uint32_t>(in.data() + i * T, T), ls.data() + i * V);
+    ref->eval(single.states[i], std::span<const uint32_t>(in.data() + i * T, T), ls.data() + i * V);
   const std::string what = "batch of " + std::to_string(n) + " x " + std::to_string(T) + " vs one by one";
   check_logits(what.c_str(), lb, ls, V, tol);
   std::vector<const rwkv::State*> got, want;
@@ -105,6 +108,13 @@ int main(int argc, char** argv) {
   check_batch(m, 8, 1, toks, tol);
   check_batch(m, 5, 7, toks, tol);
   check_batch(m, 3, 600, toks, tol);
+  // Straight to the runner (batch_streams off; the scheduler would slice at its 1024 rows):
+  // 2 states x 1100 tokens in one eval_batch, two chunks of the runner's own loop, against
+  // the scheduled model one state at a time.
+  {
+    const auto direct = load(tensors, "cuda", false);
+    check_batch(*direct, 2, 1100, toks, tol, &m);
+  }
 
   // State batches (device-resident) vs States: all slots in place, a run of slots in place,
   // scattered slots gathered, several tokens per slot, more slots than one pass holds.

@@ -67,29 +67,34 @@ int main(int argc, char** argv) {
   }
   if (quick) return testing::finish();
 
-  // One sequence of 1100 tokens with every token's logits: two chunks of the runner
-  // (kRows = 1024 rows) and five head blocks (256 rows).
-  {
-    const std::vector<uint32_t> p(toks.begin(), toks.begin() + 1100);
-    rwkv::State sc = cpu->new_state(), sg = gpu->new_state();
-    std::vector<float> lc(p.size() * V), lg(p.size() * V);
-    cpu->eval(sc, p, lc.data(), rwkv::Logits::All);
-    gpu->eval(sg, p, lg.data(), rwkv::Logits::All);
-    check_logits("sequence of 1100, all logits", lg, lc, V, tol);
-    check_state("sequence of 1100: state", sg, sc, tol);
-  }
-
-  // 2600 tokens in one call, last logits (three chunks), continuing from a fed state.
-  {
-    rwkv::State sc = cpu->new_state(), sg = gpu->new_state();
-    const std::vector<uint32_t> head(toks.begin(), toks.begin() + 10);
-    cpu->eval(sc, head, nullptr, rwkv::Logits::None);
-    gpu->eval(sg, head, nullptr, rwkv::Logits::None);
-    std::vector<float> lc(V), lg(V);
-    cpu->eval(sc, toks, lc.data());
-    gpu->eval(sg, toks, lg.data());
-    check_logits("sequence of 2600 after 10, last logits", lg, lc, V, tol);
-    check_state("sequence of 2600: state", sg, sc, tol);
+  // Through the scheduler (which slices at the runner's 1024 rows) and straight to the runner
+  // (batch_streams off: its own chunk loop, the carry between chunks within one call, the
+  // logits offsets of later chunks).
+  const auto direct = load(tensors, "cuda", false);
+  for (const auto& [m, how] : {std::pair{gpu, "scheduled"}, std::pair{direct, "one call"}}) {
+    // One sequence of 1100 tokens with every token's logits: two chunks of the runner
+    // (kRows = 1024 rows) and five head blocks (256 rows).
+    {
+      const std::vector<uint32_t> p(toks.begin(), toks.begin() + 1100);
+      rwkv::State sc = cpu->new_state(), sg = m->new_state();
+      std::vector<float> lc(p.size() * V), lg(p.size() * V);
+      cpu->eval(sc, p, lc.data(), rwkv::Logits::All);
+      m->eval(sg, p, lg.data(), rwkv::Logits::All);
+      check_logits((std::string("sequence of 1100, all logits, ") + how).c_str(), lg, lc, V, tol);
+      check_state((std::string("sequence of 1100: state, ") + how).c_str(), sg, sc, tol);
+    }
+    // 2600 tokens in one call, last logits (three chunks), continuing from a fed state.
+    {
+      rwkv::State sc = cpu->new_state(), sg = m->new_state();
+      const std::vector<uint32_t> head(toks.begin(), toks.begin() + 10);
+      cpu->eval(sc, head, nullptr, rwkv::Logits::None);
+      m->eval(sg, head, nullptr, rwkv::Logits::None);
+      std::vector<float> lc(V), lg(V);
+      cpu->eval(sc, toks, lc.data());
+      m->eval(sg, toks, lg.data());
+      check_logits((std::string("sequence of 2600 after 10, last logits, ") + how).c_str(), lg, lc, V, tol);
+      check_state((std::string("sequence of 2600: state, ") + how).c_str(), sg, sc, tol);
+    }
   }
   return testing::finish();
 }
