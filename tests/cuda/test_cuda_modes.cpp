@@ -165,9 +165,12 @@ int main(int argc, char** argv) {
 
   // Graph replay vs plain launches: the same steps on a model loaded with graphs off.
   {
+    const char* was = std::getenv("RWKV_CUDA_GRAPHS");  // "require" under meson
+    const std::string before = was ? was : "";
     setenv("RWKV_CUDA_GRAPHS", "0", 1);
     const auto plain = load(tensors, "cuda");
-    unsetenv("RWKV_CUDA_GRAPHS");
+    if (was) setenv("RWKV_CUDA_GRAPHS", before.c_str(), 1);
+    else unsetenv("RWKV_CUDA_GRAPHS");
     rwkv::State a = m.new_state(), b = plain->new_state();
     std::vector<float> la(50 * V), lb(50 * V);
     for (size_t i = 0; i < 50; i++) {

@@ -26,9 +26,16 @@ ElemType operand_type_for(const TensorMap& m) {
   }
 }
 
+// RWKV_CUDA_GRAPHS: "0" plain launches only; "require" (the tests) a capture that fails is an
+// error instead of a fallback to plain launches; anything else, graphs where they capture.
 bool graphs_from_env() {
   const char* v = std::getenv("RWKV_CUDA_GRAPHS");
   return !(v && std::strcmp(v, "0") == 0);
+}
+
+bool graphs_required_by_env() {
+  const char* v = std::getenv("RWKV_CUDA_GRAPHS");
+  return v && std::strcmp(v, "require") == 0;
 }
 
 cudaStream_t new_stream(const Device& dev) {
@@ -42,7 +49,8 @@ cudaStream_t new_stream(const Device& dev) {
 CudaRunner::CudaRunner(const ModelInfo& info, const TensorMap& tensors, const Device& dev)
     : Runner(info), dev_(dev), type_(operand_type_for(tensors)), stream_(new_stream(dev)), pool_(dev),
       up_(tensors, type_, pool_), per_layer_(state_floats_per_layer(info)),
-      state_floats_(per_layer_ * size_t(info.n_layer)), use_graphs_(graphs_from_env()) {
+      state_floats_(per_layer_ * size_t(info.n_layer)), use_graphs_(graphs_from_env()),
+      require_graphs_(graphs_required_by_env()) {
   try {
     blas_ = std::make_unique<Blas>(dev_, stream_);
     const int C = info.n_embd, V = info.n_vocab;
@@ -340,8 +348,12 @@ void CudaRunner::enqueue_step(const Pass& p, bool logits) {
   states_out(p);
 }
 
+CudaRunner::GraphKey CudaRunner::graph_key(const Pass& p, bool logits) {
+  return std::make_tuple(p.source == Source::Staged ? nullptr : p.batch, int(p.source), p.B, logits);
+}
+
 cudaGraphExec_t CudaRunner::step_graph(const Pass& p, bool logits) {
-  const auto key = std::make_tuple(p.source == Source::Staged ? nullptr : p.batch, int(p.source), p.B, logits);
+  const GraphKey key = graph_key(p, logits);
   if (auto it = graphs_.find(key); it != graphs_.end()) return it->second;
   // A bound on the graphs kept (a scheduler may step many different runs of slots).
   constexpr size_t kMaxGraphs = 64;
@@ -366,11 +378,16 @@ cudaGraphExec_t CudaRunner::step_graph(const Pass& p, bool logits) {
 
 // The step graph, or null (and plain launches from now on, said once) when capturing or
 // instantiating it fails: a driver or library that cannot capture costs speed, not the
-// stream. An error that is not the capture's shows again in the plain launch.
+// stream. An error that is not the capture's shows again in the plain launch. A step of a
+// new shape runs plainly once before it is captured, so that nothing is first launched (and
+// lazily loaded) inside a capture. With RWKV_CUDA_GRAPHS=require a failed capture throws.
 cudaGraphExec_t CudaRunner::step_graph_or_null(const Pass& p, bool logits) {
+  const GraphKey key = graph_key(p, logits);
+  if (!graphs_.count(key) && ran_plainly_.insert(key).second) return nullptr;
   try {
     return step_graph(p, logits);
   } catch (const Error& e) {
+    if (require_graphs_) throw;
     cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
     if (cudaStreamIsCapturing(stream_, &status) == cudaSuccess && status != cudaStreamCaptureStatusNone) {
       cudaGraph_t graph = nullptr;
@@ -387,6 +404,7 @@ cudaGraphExec_t CudaRunner::step_graph_or_null(const Pass& p, bool logits) {
 void CudaRunner::drop_graphs() {
   for (auto& [key, g] : graphs_) cudaGraphExecDestroy(g);
   graphs_.clear();
+  ran_plainly_.clear();
 }
 
 bool CudaRunner::run(const Pass& p, std::span<const uint32_t> tokens, float* logits, Logits which) {

@@ -16,6 +16,7 @@
 // RWKV_CUDA_GRAPHS=0 in the environment at load runs step mode with plain launches.
 #pragma once
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <tuple>
@@ -109,6 +110,8 @@ class CudaRunner : public Runner {
   void enqueue_step(const Pass& p, bool logits);
   void enqueue_forward(int B, int T);
   void enqueue_head(int rows, size_t first, size_t stride);
+  using GraphKey = std::tuple<const float*, int, int, bool>;  // slots (unless staged), source, B, logits
+  static GraphKey graph_key(const Pass& p, bool logits);
   cudaGraphExec_t step_graph(const Pass& p, bool logits);
   cudaGraphExec_t step_graph_or_null(const Pass& p, bool logits);
   void drop_graphs();
@@ -127,8 +130,10 @@ class CudaRunner : public Runner {
   int logits_cap_ = 0, work_cap_ = 0, staging_cap_ = 0;  // streams each buffer holds
   DeviceBuffer work_;              // working slots
   PinnedBuffer state_host_, logits_host_;
-  std::map<std::tuple<const float*, int, int, bool>, cudaGraphExec_t> graphs_;
+  std::map<GraphKey, cudaGraphExec_t> graphs_;
+  std::set<GraphKey> ran_plainly_;  // keys whose first step ran without a graph
   bool use_graphs_ = true;  // false from the start with RWKV_CUDA_GRAPHS=0, or once a capture failed
+  bool require_graphs_ = false;  // RWKV_CUDA_GRAPHS=require: a failed capture throws
   std::mutex mu_;
 };
 
