@@ -30,7 +30,7 @@ class AnswerMode : public ModeBehaviour {
     std::string separator;
     GstFlowReturn ret;
     if (!read_into_stream(self, in, s, score, separator, &ret)) return ret;
-    const GstClockTime reading = GstClockTime((g_get_monotonic_time() - in.started_us) * gint64(GST_USECOND));
+    const GstClockTime reading = since(in.started_us);
     if (!in.tokens) {
       append_pending(rt, in.text, s.max_text_bytes);
       append_pending(rt, separator, s.max_text_bytes);

@@ -40,18 +40,25 @@ GstFlowReturn push_ready(GstRwkv* self) {
   return ret;
 }
 
+// Runs what the model does for punctuate mode; false, with the element's error posted, when it throws.
+template <class F>
+bool model_ran(GstRwkv* self, F&& f) {
+  try {
+    f();
+    return true;
+  } catch (const std::exception& e) {
+    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("The model could not punctuate the input"), ("%s", e.what()));
+    return false;
+  }
+}
+
 GstFlowReturn release(GstRwkv* self, const char* why) {
   Runtime& rt = *self->rt;
   if (rt.held.empty()) return GST_FLOW_OK;
   GST_DEBUG_OBJECT(self, "%zu held buffers decided (%s)", rt.held.size(), why);
   const gint64 t0 = g_get_monotonic_time();
-  try {
-    stream_of(self).punctuate_finish();
-  } catch (const std::exception& e) {
-    GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("The model could not punctuate the input"), ("%s", e.what()));
-    return GST_FLOW_ERROR;
-  }
-  account_latency(self, GstClockTime((g_get_monotonic_time() - t0) * gint64(GST_USECOND)));
+  if (!model_ran(self, [&] { stream_of(self).punctuate_finish(); })) return GST_FLOW_ERROR;
+  account_latency(self, since(t0));
   return push_ready(self);
 }
 
@@ -59,18 +66,16 @@ class PunctuateMode final : public ModeBehaviour {
  public:
   GstFlowReturn input(GstRwkv* self, const Input& in, const Settings& s) const override {
     Runtime& rt = *self->rt;
-    try {
+    const bool ok = model_ran(self, [&] {
       const std::string ids_text = in.tokens ? stream_of(self).detokenize({in.ids.begin(), in.ids.end()}) : "";
       stream_of(self).punctuate(in.tokens ? std::string_view(ids_text) : in.text, punctuate_options(s));
       if (s.trigger == Trigger::Buffer) stream_of(self).punctuate_finish();
-    } catch (const std::exception& e) {
-      GST_ELEMENT_ERROR(self, LIBRARY, FAILED, ("The model could not punctuate the input"), ("%s", e.what()));
-      return GST_FLOW_ERROR;
-    }
+    });
+    if (!ok) return GST_FLOW_ERROR;
     rt.held.emplace_back(in.buf, in.end, in.started_us);
     maybe_save_periodically(self, s);
     // Deciding is what the output waits for beyond `hold` (the LATENCY answer adds both).
-    account_latency(self, GstClockTime((g_get_monotonic_time() - in.started_us) * gint64(GST_USECOND)));
+    account_latency(self, since(in.started_us));
     return push_ready(self);  // (the chain function then wakes the element's thread for the hold)
   }
   // The trigger signal (and trigger=eos/silence/interval) lets what waits out.

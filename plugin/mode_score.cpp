@@ -44,7 +44,7 @@ class ScoreMode final : public ModeBehaviour {
     GstFlowReturn ret;
     if (!read_into_stream(self, in, s, score, separator, &ret)) return ret;
     // What reading took is what the output waits for.
-    account_latency(self, GstClockTime((g_get_monotonic_time() - in.started_us) * gint64(GST_USECOND)));
+    account_latency(self, since(in.started_us));
     return post_score(self, in.buf, score, in.end);
   }
   GstCaps* output_caps(const Runtime& rt) const override {

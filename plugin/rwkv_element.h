@@ -124,6 +124,11 @@ namespace gstrwkv::elem {
 
 inline Stream& stream_of(GstRwkv* self) { return **self->stream; }
 
+// Time since a g_get_monotonic_time() reading, as a GstClockTime (for the latency).
+inline GstClockTime since(gint64 monotonic_us) {
+  return GstClockTime((g_get_monotonic_time() - monotonic_us) * gint64(GST_USECOND));
+}
+
 // ---- rwkv_properties.cpp
 void install_properties(GObjectClass* klass);
 Settings settings_snapshot(GstRwkv* self);
