@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "args.h"
+
 namespace {
 
 const char* kLines[] = {
@@ -139,37 +141,23 @@ void run(const std::string& model, const std::string& extra, int n, double secon
   std::fflush(stdout);
 }
 
+int run_bench(const std::vector<std::string>& argv) {
+  rwkv::cli::Args a(argv, {"model", "tokenizer", "mode", "streams", "seconds", "interval-ms", "props"});
+  const std::string model = a.require("model"), mode = a.get("mode", "score"), props = a.get("props");
+  const double seconds = a.get_double("seconds", 20);
+  const int interval_ms = int(a.get_int("interval-ms", 2000, 1, 3600000));
+  const std::string extra = "tokenizer=" + a.get("tokenizer", "auto") + " mode=" + mode + " " + props;
+  std::printf("%s, mode=%s %s, a 6-word line every %d ms per stream, %.0f s\n\n", model.c_str(), mode.c_str(),
+              props.c_str(), interval_ms, seconds);
+  std::printf("| streams | buffers out | p50 | p99 | max |\n|---|---|---|---|---|\n");
+  std::stringstream list(a.get("streams", "16"));
+  for (std::string c; std::getline(list, c, ',');) run(model, extra, std::stoi(c), seconds, interval_ms);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   gst_init(&argc, &argv);
-  std::string model, tokenizer = "auto", mode = "score", props, counts = "16";
-  double seconds = 20;
-  int interval_ms = 2000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--model") model = v;
-    else if (k == "--tokenizer") tokenizer = v;
-    else if (k == "--mode") mode = v;
-    else if (k == "--streams") counts = v;
-    else if (k == "--seconds") seconds = std::stod(v);
-    else if (k == "--interval-ms") interval_ms = std::stoi(v);
-    else if (k == "--props") props = v;
-    else {
-      std::fprintf(stderr, "rwkv-live-bench: unknown option %s\n", k.c_str());
-      return 2;
-    }
-  }
-  if (model.empty() || (argc - 1) % 2) {
-    std::fprintf(stderr, "usage: rwkv-live-bench --model PATH [--tokenizer SPEC] [--mode score|punctuate] "
-                         "[--streams N[,N...]] [--seconds S] [--interval-ms MS] [--props \"PROP=VALUE ...\"]\n");
-    return 2;
-  }
-  const std::string extra = "tokenizer=" + tokenizer + " mode=" + mode + " " + props;
-  std::printf("%s, mode=%s %s, a 6-word line every %d ms per stream, %.0f s\n\n", model.c_str(), mode.c_str(),
-              props.c_str(), interval_ms, seconds);
-  std::printf("| streams | buffers out | p50 | p99 | max |\n|---|---|---|---|---|\n");
-  std::stringstream list(counts);
-  for (std::string c; std::getline(list, c, ',');) run(model, extra, std::stoi(c), seconds, interval_ms);
-  return 0;
+  return rwkv::cli::run_tool("rwkv-live-bench", argc, argv, run_bench);
 }
