@@ -87,7 +87,15 @@ class Punctuator {
     std::string raw;
     std::vector<std::pair<size_t, size_t>> spans;  // each word's [begin, end) in raw
   };
+  struct Candidate {
+    std::string mark, cased;  // the mark after the last word read; the next word as written
+  };
+  struct Scored {
+    std::string text;  // read after the state
+    std::string mark;  // the mark it writes after the last word read ("" when already decided)
+  };
   bool step(bool finishing, std::vector<TokenScore>* read);
+  size_t best(const std::vector<Scored>& cands, bool boundary_after, double pause_bonus);
   double score(const std::string& text, bool boundary_after);
   void read_text(const std::string& text, std::vector<TokenScore>* read);
 

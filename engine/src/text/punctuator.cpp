@@ -170,6 +170,23 @@ double Punctuator::score(const std::string& text, bool boundary_after) {
   return lp;
 }
 
+// The best candidate, by log-probability (of a word boundary after the
+// text too, with boundary_after) plus the pause bonus for a mark and the comma bonus. A lone
+// candidate is taken unscored.
+size_t Punctuator::best(const std::vector<Scored>& cands, bool boundary_after, double pause_bonus) {
+  if (cands.size() < 2) return 0;
+  stats_.decisions++;
+  size_t best = 0;
+  double best_lp = -std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < cands.size(); i++) {
+    const std::string& mark = cands[i].mark;
+    const double lp = score(cands[i].text, boundary_after) + (mark.empty() ? 0.0 : pause_bonus) +
+                      (mark == "," ? opts_.comma_bonus : 0.0);
+    if (lp > best_lp) best_lp = lp, best = i;
+  }
+  return best;
+}
+
 // One boundary: the mark after the last word read (unless decided) and the case of the next
 // word, chosen together. Returns whether it made progress.
 bool Punctuator::step(bool finishing, std::vector<TokenScore>* read) {
@@ -187,25 +204,15 @@ bool Punctuator::step(bool finishing, std::vector<TokenScore>* read) {
       return true;
     }
     if (!finishing || !mark_open) return false;
-    size_t best = 0;
-    if (marks.size() > 1) {
-      stats_.decisions++;
-      double best_lp = -std::numeric_limits<double>::infinity();
-      for (size_t i = 0; i < marks.size(); i++) {
-        const double lp = score(marks[i], true) + (marks[i].empty() ? 0.0 : bonus) + (marks[i] == "," ? opts_.comma_bonus : 0.0);
-        if (lp > best_lp) best_lp = lp, best = i;
-      }
-    }
-    p->mark = marks[best];
+    std::vector<Scored> alone;  // each mark followed by a word boundary
+    for (const std::string& m : marks) alone.push_back({m, m});
+    p->mark = marks[best(alone, true, bonus)];
     p->mark_done = true;
     if (!p->mark.empty()) read_text(p->mark, read);
     return true;
   }
 
   Word& c = words_[read_];
-  struct Candidate {
-    std::string mark, cased;
-  };
   std::vector<Candidate> cands;
   for (const std::string& m : marks) {
     const bool starts_sentence = !p || is_sentence_mark(m) || (m.empty() && p->fixed && written_sentence_end(p->text));
@@ -222,26 +229,21 @@ bool Punctuator::step(bool finishing, std::vector<TokenScore>* read) {
 
   // Words are read separated by one space (a caption's line breaks carry no meaning here).
   const std::string sep = p || session_.tokens_consumed() > 0 || session_.pending_bytes() > 0 ? " " : "";
-  size_t best = 0;
-  if (cands.size() > 1) {
-    stats_.decisions++;
-    std::string tail;
-    for (size_t j = 1; j < std::min<size_t>(ahead, size_t(opts_.lookahead)); j++) tail += " " + words_[read_ + j].text;
-    double best_lp = -std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < cands.size(); i++) {
-      const std::string text = (mark_open ? cands[i].mark : "") + sep + cands[i].cased + tail;
-      const double lp = score(text, false) + (mark_open && !cands[i].mark.empty() ? bonus : 0.0) +
-                        (mark_open && cands[i].mark == "," ? opts_.comma_bonus : 0.0);
-      if (lp > best_lp) best_lp = lp, best = i;
-    }
+  std::string tail;
+  for (size_t j = 1; j < std::min<size_t>(ahead, size_t(opts_.lookahead)); j++) tail += " " + words_[read_ + j].text;
+  std::vector<Scored> scored;
+  for (const Candidate& k : cands) {
+    const std::string mark = mark_open ? k.mark : "";
+    scored.push_back({mark + sep + k.cased + tail, mark});
   }
-  std::string text = sep + cands[best].cased;
+  const Candidate& chosen = cands[best(scored, false, bonus)];
+  std::string text = sep + chosen.cased;
   if (mark_open) {
-    p->mark = cands[best].mark;
+    p->mark = chosen.mark;
     p->mark_done = true;
     text = p->mark + text;
   }
-  c.cased = cands[best].cased;
+  c.cased = chosen.cased;
   read_text(text, read);
   read_++;
   stats_.words++;
