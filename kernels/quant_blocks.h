@@ -13,12 +13,11 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernels/cpu/matmul_kernels.h"
 #include "kernels/half.h"
+#include "rwkv/dtype.h"
 
 namespace rwkv::quant {
 
-using cpu::WeightType;
 
 inline uint16_t rd16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
 inline void wr16(uint8_t* p, uint16_t v) {
@@ -26,13 +25,13 @@ inline void wr16(uint8_t* p, uint16_t v) {
   p[1] = uint8_t(v >> 8);
 }
 
-// Where the parts of a block start.
-constexpr bool has_min(WeightType t) { return t == WeightType::Q4_1 || t == WeightType::Q5_1; }
-constexpr bool has_high_bits(WeightType t) { return t == WeightType::Q5_0 || t == WeightType::Q5_1; }
-constexpr int nibbles_at(WeightType t) { return (has_min(t) ? 4 : 2) + (has_high_bits(t) ? 4 : 0); }
+// Where the parts of a block start (rwkv/dtype.h describes each type).
+constexpr bool has_min(DType t) { return dtype_info(t).has_min; }
+constexpr bool has_high_bits(DType t) { return dtype_info(t).high_bits; }
+constexpr int nibbles_at(DType t) { return (has_min(t) ? 4 : 2) + (has_high_bits(t) ? 4 : 0); }
 
 // The integer code of value n (0..31) of a 4- or 5-bit block.
-inline int code(WeightType t, const uint8_t* b, int n) {
+inline int code(DType t, const uint8_t* b, int n) {
   const uint8_t byte = b[nibbles_at(t) + (n & 15)];
   int q = n < 16 ? byte & 0xf : byte >> 4;
   if (has_high_bits(t)) {
@@ -42,9 +41,9 @@ inline int code(WeightType t, const uint8_t* b, int n) {
   return q;
 }
 
-inline void decode_block(WeightType t, const uint8_t* b, float* out) {
+inline void decode_block(DType t, const uint8_t* b, float* out) {
   const float d = half_to_float(rd16(b));
-  if (t == WeightType::Q8_0) {
+  if (dtype_info(t).code_bits == 8) {
     for (int n = 0; n < 32; n++) out[n] = float(int8_t(b[2 + n])) * d;
     return;
   }
@@ -53,12 +52,12 @@ inline void decode_block(WeightType t, const uint8_t* b, float* out) {
     for (int n = 0; n < 32; n++) out[n] = float(code(t, b, n)) * d + m;
     return;
   }
-  const int zero = t == WeightType::Q4_0 ? 8 : 16;
+  const int zero = dtype_info(t).zero;
   for (int n = 0; n < 32; n++) out[n] = float(code(t, b, n) - zero) * d;
 }
 
-inline void encode_block(WeightType t, const float* x, uint8_t* b) {
-  if (t == WeightType::Q8_0) {
+inline void encode_block(DType t, const float* x, uint8_t* b) {
+  if (dtype_info(t).code_bits == 8) {
     float amax = 0;
     for (int n = 0; n < 32; n++) amax = std::max(amax, std::fabs(x[n]));
     const float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
@@ -66,7 +65,7 @@ inline void encode_block(WeightType t, const float* x, uint8_t* b) {
     for (int n = 0; n < 32; n++) b[2 + n] = uint8_t(int8_t(std::lround(x[n] * id)));
     return;
   }
-  const int levels = has_high_bits(t) ? 32 : 16;
+  const int levels = 1 << dtype_info(t).code_bits;
   int q[32];
   if (has_min(t)) {
     // Asymmetric: the range [min, max] in levels - 1 steps.

@@ -240,7 +240,7 @@ static bool load(GstRwkv* self, const Settings& settings) {
     rwkv::LoadOptions opts;
     opts.device = s.device;
     opts.threads = s.threads;
-    opts.quantize = s.quantize;
+    if (!s.quantize.empty()) opts.quantize = rwkv::quantized_type_from_name(s.quantize);
     model = gstrwkv::shared_model(s.model, opts);
   } catch (const std::exception& e) {
     post_progress(self, GST_PROGRESS_TYPE_ERROR, "Loading failed");

@@ -103,7 +103,7 @@ struct QuantBase : Avx2Base {
 };
 
 struct Q8_0Ops : QuantBase {
-  static constexpr size_t kBlockBytes = 34;
+  static constexpr size_t kBlockBytes = dtype_block_bytes(DType::Q8_0);
   static constexpr bool kHasMin = false;
   static Codes codes(const uint8_t* b) {
     return {_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 2))),
@@ -120,12 +120,13 @@ __m256i fifth_bits16(const uint8_t* p) {
   return _mm256_and_si256(set, _mm256_set1_epi16(0x10));
 }
 
-// 4- and 5-bit codes: Min says whether an fp16 m follows d, High whether 32 fifth bits do.
-// Nibble byte j holds value j (low) and value j + 16 (high); bit n of the fifth bits is bit 4
-// of value n; without m the codes are centred.
-template <bool Min, bool High>
+// 4- and 5-bit codes (rwkv/dtype.h): has_min says whether an fp16 m follows d, high_bits
+// whether 32 fifth bits do. Nibble byte j holds value j (low) and value j + 16 (high); bit n
+// of the fifth bits is bit 4 of value n; without m the codes are centred on `zero`.
+template <DType T>
 struct NibbleOps : QuantBase {
-  static constexpr size_t kBlockBytes = 2 + (Min ? 2 : 0) + (High ? 4 : 0) + 16;
+  static constexpr bool Min = dtype_info(T).has_min, High = dtype_info(T).high_bits;
+  static constexpr size_t kBlockBytes = dtype_block_bytes(T);
   static constexpr bool kHasMin = Min;
   static Codes codes(const uint8_t* b) {
     const __m256i bytes =
@@ -137,7 +138,7 @@ struct NibbleOps : QuantBase {
       c.hi = _mm256_or_si256(c.hi, fifth_bits16(qh + 2));
     }
     if constexpr (!Min) {
-      const __m256i centre = _mm256_set1_epi16(High ? 16 : 8);
+      const __m256i centre = _mm256_set1_epi16(dtype_info(T).zero);
       c.lo = _mm256_sub_epi16(c.lo, centre);
       c.hi = _mm256_sub_epi16(c.hi, centre);
     }
@@ -148,9 +149,18 @@ struct NibbleOps : QuantBase {
 }  // namespace
 
 namespace detail {
-const MatmulKernels kAvx2 = {"avx2",
-                             {rows<F32Ops>, rows<F16Ops>, rows<BF16Ops>, qrows<Q8_0Ops>, qrows<NibbleOps<false, false>>,
-                              qrows<NibbleOps<true, false>>, qrows<NibbleOps<false, true>>, qrows<NibbleOps<true, true>>}};
+const MatmulKernels kAvx2 = [] {
+  MatmulKernels k{"avx2", {}};
+  k.rows[int(DType::F32)] = rows<F32Ops>;
+  k.rows[int(DType::F16)] = rows<F16Ops>;
+  k.rows[int(DType::BF16)] = rows<BF16Ops>;
+  k.rows[int(DType::Q8_0)] = qrows<Q8_0Ops>;
+  k.rows[int(DType::Q4_0)] = qrows<NibbleOps<DType::Q4_0>>;
+  k.rows[int(DType::Q4_1)] = qrows<NibbleOps<DType::Q4_1>>;
+  k.rows[int(DType::Q5_0)] = qrows<NibbleOps<DType::Q5_0>>;
+  k.rows[int(DType::Q5_1)] = qrows<NibbleOps<DType::Q5_1>>;
+  return k;
+}();
 }  // namespace detail
 
 }  // namespace rwkv::cpu

@@ -49,7 +49,14 @@ struct BF16Ops : Avx512Base {
 }  // namespace
 
 namespace detail {
-const MatmulKernels kAvx512 = {"avx512", {rows<F32Ops>, rows<F16Ops>, rows<BF16Ops>}};
+// The block types have no AVX-512 rows yet: matmul_kernels_for() fills them from kAvx2.
+const MatmulKernels kAvx512 = [] {
+  MatmulKernels k{"avx512", {}};
+  k.rows[int(DType::F32)] = rows<F32Ops>;
+  k.rows[int(DType::F16)] = rows<F16Ops>;
+  k.rows[int(DType::BF16)] = rows<BF16Ops>;
+  return k;
+}();
 }  // namespace detail
 
 }  // namespace rwkv::cpu

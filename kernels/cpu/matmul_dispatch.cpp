@@ -34,10 +34,11 @@ const MatmulKernels* matmul_kernels_for(const char* isa) {
   if (!cpu_has(isa)) return nullptr;
 #if defined(__x86_64__) && defined(RWKV_HAVE_X86_KERNELS)
   if (std::strcmp(isa, "avx512") == 0) {
-    // Quantized matrices run the AVX2 kernels there (every AVX-512 CPU has AVX2).
+    // Types without an AVX-512 row run the AVX2 kernels there (every AVX-512 CPU has AVX2).
     static const MatmulKernels k = [] {
       MatmulKernels m = detail::kAvx512;
-      for (int i = int(WeightType::Q8_0); i < kWeightTypes; i++) m.rows[i] = detail::kAvx2.rows[i];
+      for (int i = 0; i < kDTypeCount; i++)
+        if (!m.rows[i]) m.rows[i] = detail::kAvx2.rows[i];
       return m;
     }();
     return &k;

@@ -46,13 +46,13 @@ float id(float f) { return f; }
 
 // Quantized blocks against 16-bit activations (matmul_tiles.h: qtile), in scalar code: the
 // codes from the scalar definition, the integer dot product exact.
-template <WeightType T>
+template <DType T>
 struct GenericQOps {
   using vec = float;
   struct Codes {
     int8_t c[32];
   };
-  static constexpr size_t kBlockBytes = weight_block_bytes(T);
+  static constexpr size_t kBlockBytes = dtype_block_bytes(T);
   static constexpr bool kHasMin = quant::has_min(T);
   static vec zero() { return 0.0f; }
   static float hsum(vec a) { return a; }
@@ -60,8 +60,9 @@ struct GenericQOps {
   static float min(const uint8_t* b) { return half_to_float(quant::rd16(b + 2)); }
   static Codes codes(const uint8_t* b) {
     Codes c;
-    const int centre = T == WeightType::Q4_0 ? 8 : T == WeightType::Q5_0 ? 16 : 0;
-    for (int n = 0; n < 32; n++) c.c[n] = int8_t(T == WeightType::Q8_0 ? int8_t(b[2 + n]) : quant::code(T, b, n) - centre);
+    constexpr int centre = dtype_info(T).zero;
+    for (int n = 0; n < 32; n++)
+      c.c[n] = int8_t(dtype_info(T).code_bits == 8 ? int8_t(b[2 + n]) : quant::code(T, b, n) - centre);
     return c;
   }
   static vec dot(const Codes& c, const int16_t* q, float s, vec acc) {
@@ -83,12 +84,18 @@ struct GenericQOps {
 }  // namespace
 
 namespace detail {
-const MatmulKernels kGeneric = {"generic",
-                                {rows<GenericOps<float, id>>, rows<GenericOps<uint16_t, half_to_float>>,
-                                 rows<GenericOps<uint16_t, bf16_to_float>>,
-                                 qrows<GenericQOps<WeightType::Q8_0>>, qrows<GenericQOps<WeightType::Q4_0>>,
-                                 qrows<GenericQOps<WeightType::Q4_1>>, qrows<GenericQOps<WeightType::Q5_0>>,
-                                 qrows<GenericQOps<WeightType::Q5_1>>}};
+const MatmulKernels kGeneric = [] {
+  MatmulKernels k{"generic", {}};
+  k.rows[int(DType::F32)] = rows<GenericOps<float, id>>;
+  k.rows[int(DType::F16)] = rows<GenericOps<uint16_t, half_to_float>>;
+  k.rows[int(DType::BF16)] = rows<GenericOps<uint16_t, bf16_to_float>>;
+  k.rows[int(DType::Q8_0)] = qrows<GenericQOps<DType::Q8_0>>;
+  k.rows[int(DType::Q4_0)] = qrows<GenericQOps<DType::Q4_0>>;
+  k.rows[int(DType::Q4_1)] = qrows<GenericQOps<DType::Q4_1>>;
+  k.rows[int(DType::Q5_0)] = qrows<GenericQOps<DType::Q5_0>>;
+  k.rows[int(DType::Q5_1)] = qrows<GenericQOps<DType::Q5_1>>;
+  return k;
+}();
 }  // namespace detail
 
 }  // namespace rwkv::cpu

@@ -9,35 +9,18 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "rwkv/dtype.h"
+
 namespace rwkv::cpu {
 
-enum class WeightType { F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 };
-constexpr int kWeightTypes = 8;
-
-// Quantized rows are whole blocks of 32 values; bytes per block as in ggml.
-constexpr size_t kQuantBlock = 32;
-constexpr size_t weight_block_bytes(WeightType t) {
-  switch (t) {
-    case WeightType::Q8_0: return 34;
-    case WeightType::Q4_0: return 18;
-    case WeightType::Q4_1: return 20;
-    case WeightType::Q5_0: return 22;
-    case WeightType::Q5_1: return 24;
-    default: return 0;
-  }
-}
-constexpr bool weight_is_quantized(WeightType t) { return weight_block_bytes(t) != 0; }
-// Bytes of one row of k values (k a multiple of kQuantBlock for the quantized types).
-constexpr size_t weight_row_bytes(WeightType t, size_t k) {
-  return weight_is_quantized(t) ? k / kQuantBlock * weight_block_bytes(t) : k * (t == WeightType::F32 ? 4 : 2);
-}
+using rwkv::DType;  // the weight types (rwkv/dtype.h), which index the kernel tables
 
 using RowsFn = void (*)(const void* w, size_t k, int o0, int o1, const float* x, size_t ldx,
                         int t, float* y, size_t ldy);
 
 struct MatmulKernels {
   const char* isa;             // "avx512", "avx2" or "generic"
-  RowsFn rows[kWeightTypes];   // indexed by WeightType
+  RowsFn rows[kDTypeCount];   // indexed by DType
 };
 
 const MatmulKernels& matmul_kernels();

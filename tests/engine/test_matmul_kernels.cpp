@@ -13,15 +13,15 @@ namespace {
 
 using testing::random_values;
 
-using rwkv::cpu::WeightType;
+using rwkv::DType;
 
 struct TypeCase {
-  WeightType type;
+  DType type;
   const char* name;
 };
-const TypeCase kTypes[] = {{WeightType::F32, "f32"},   {WeightType::F16, "f16"},   {WeightType::BF16, "bf16"},
-                           {WeightType::Q8_0, "q8_0"}, {WeightType::Q4_0, "q4_0"}, {WeightType::Q4_1, "q4_1"},
-                           {WeightType::Q5_0, "q5_0"}, {WeightType::Q5_1, "q5_1"}};
+const TypeCase kTypes[] = {{DType::F32, "f32"},   {DType::F16, "f16"},   {DType::BF16, "bf16"},
+                           {DType::Q8_0, "q8_0"}, {DType::Q4_0, "q4_0"}, {DType::Q4_1, "q4_1"},
+                           {DType::Q5_0, "q5_0"}, {DType::Q5_1, "q5_1"}};
 const char* const kIsas[] = {"generic", "avx2", "avx512"};
 
 // A rows x k matrix in type t and its decoded values.
@@ -30,21 +30,21 @@ struct Matrix {
   std::vector<float> values;
 };
 
-Matrix make_matrix(WeightType t, size_t rows, size_t k, uint32_t seed) {
+Matrix make_matrix(DType t, size_t rows, size_t k, uint32_t seed) {
   const std::vector<float> w = random_values(rows * k, seed);
-  Matrix m{std::vector<uint8_t>(rows * rwkv::cpu::weight_row_bytes(t, k)), std::vector<float>(rows * k)};
+  Matrix m{std::vector<uint8_t>(rows * rwkv::dtype_row_bytes(t, k)), std::vector<float>(rows * k)};
   for (size_t i = 0; i < rows * k; i++) {
-    if (t == WeightType::F32) {
+    if (t == DType::F32) {
       std::memcpy(m.bytes.data() + 4 * i, &w[i], 4);
       m.values[i] = w[i];
-    } else if (t == WeightType::F16 || t == WeightType::BF16) {
-      const uint16_t h = t == WeightType::F16 ? rwkv::float_to_half(w[i]) : rwkv::float_to_bf16(w[i]);
+    } else if (t == DType::F16 || t == DType::BF16) {
+      const uint16_t h = t == DType::F16 ? rwkv::float_to_half(w[i]) : rwkv::float_to_bf16(w[i]);
       std::memcpy(m.bytes.data() + 2 * i, &h, 2);
-      m.values[i] = t == WeightType::F16 ? rwkv::half_to_float(h) : rwkv::bf16_to_float(h);
+      m.values[i] = t == DType::F16 ? rwkv::half_to_float(h) : rwkv::bf16_to_float(h);
     }
   }
-  if (rwkv::cpu::weight_is_quantized(t)) {
-    const size_t bb = rwkv::cpu::weight_block_bytes(t);
+  if (rwkv::dtype_is_quantized(t)) {
+    const size_t bb = rwkv::dtype_block_bytes(t);
     for (size_t b = 0; b < rows * k / 32; b++) {
       rwkv::quant::encode_block(t, w.data() + b * 32, m.bytes.data() + b * bb);
       rwkv::quant::decode_block(t, m.bytes.data() + b * bb, m.values.data() + b * 32);
@@ -65,7 +65,7 @@ void token_alone() {
       continue;
     }
     for (const TypeCase& tc : kTypes) {
-      const bool quantized = rwkv::cpu::weight_is_quantized(tc.type);
+      const bool quantized = rwkv::dtype_is_quantized(tc.type);
       // k not a multiple of the vector width exercises the float kernels' scalar tail; k = 1024
       // makes a single token's rows long enough to be read as streaming (matmul_tiles.h).
       for (size_t k : quantized ? std::vector<size_t>{256} : std::vector<size_t>{256, 203, 1024}) {
@@ -99,7 +99,7 @@ void float_bound() {
     const rwkv::cpu::MatmulKernels* kern = rwkv::cpu::matmul_kernels_for(isa);
     if (!kern) continue;
     for (const TypeCase& tc : kTypes) {
-      if (rwkv::cpu::weight_is_quantized(tc.type)) continue;
+      if (rwkv::dtype_is_quantized(tc.type)) continue;
       const Matrix m = make_matrix(tc.type, rows, k, 3);
       const std::vector<float> x = random_values(size_t(T) * k, 11);
       std::vector<float> y(size_t(T) * rows);

@@ -16,9 +16,9 @@ namespace {
 
 using testing::random_values;
 
-using rwkv::cpu::WeightType;
+using rwkv::DType;
 
-const WeightType kTypes[] = {WeightType::Q8_0, WeightType::Q5_1, WeightType::Q5_0, WeightType::Q4_1, WeightType::Q4_0};
+const DType kTypes[] = {DType::Q8_0, DType::Q5_1, DType::Q5_0, DType::Q4_1, DType::Q4_0};
 const char* const kNames[] = {"q8_0", "q5_1", "q5_0", "q4_1", "q4_0"};
 
 // Every value comes back within half a step of what was quantized (plus the fp16 rounding
@@ -26,8 +26,8 @@ const char* const kNames[] = {"q8_0", "q5_1", "q5_0", "q4_1", "q4_0"};
 // code on the side opposite the block's extreme, which are clipped there: within one step.
 void block_bounds() {
   for (size_t i = 0; i < 5; i++) {
-    const WeightType t = kTypes[i];
-    const int levels = t == WeightType::Q8_0 ? 255 : rwkv::quant::has_high_bits(t) ? 32 : 16;
+    const DType t = kTypes[i];
+    const int levels = t == DType::Q8_0 ? 255 : rwkv::quant::has_high_bits(t) ? 32 : 16;
     float worst = 0;
     for (uint32_t seed = 0; seed < 200; seed++) {
       std::vector<float> x = random_values(32, seed, seed % 7 == 0 ? 1e-3f : 1.0f);
@@ -69,8 +69,8 @@ void kernels() {
       continue;
     }
     for (size_t i = 0; i < 5; i++) {
-      const WeightType t = kTypes[i];
-      const size_t bb = rwkv::cpu::weight_block_bytes(t), row_bytes = nb * bb;
+      const DType t = kTypes[i];
+      const size_t bb = rwkv::dtype_block_bytes(t), row_bytes = nb * bb;
       const std::vector<float> w = random_values(rows * k, uint32_t(i) + 10);
       std::vector<uint8_t> q(rows * row_bytes);
       std::vector<float> wd(rows * k);
@@ -157,7 +157,7 @@ void models_every_type() {
       rwkv::quantize_rwkvcpp(in, out, rwkv::dtype_from_name(kNames[i]));
       rwkv::LoadOptions deq, at_load;
       deq.dequantize = true;
-      at_load.quantize = kNames[i];
+      at_load.quantize = rwkv::quantized_type_from_name(kNames[i]);
       const auto got = logits_of(rwkv::Model::load(out)), ref = logits_of(rwkv::Model::load(out, deq));
       const auto loaded = logits_of(rwkv::Model::load(in, at_load)), fp32 = logits_of(rwkv::Model::load(in));
       const float self = testing::max_abs_diff(got, ref);
@@ -189,7 +189,7 @@ void weight_bytes() {
     rwkv::quantize_rwkvcpp(in, out, rwkv::DType::Q8_0);
     rwkv::LoadOptions deq, at_load;
     deq.dequantize = true;
-    at_load.quantize = "q8_0";
+    at_load.quantize = rwkv::DType::Q8_0;
     const auto fp32 = rwkv::Model::load(in), q8 = rwkv::Model::load(out);
     const uint64_t f = fp32->weight_bytes_per_token(), q = q8->weight_bytes_per_token();
     const uint64_t ff = file_bytes(*fp32), qf = file_bytes(*q8);
@@ -219,8 +219,10 @@ void errors() {
   CHECK(!std::ifstream(tmp + "/out.bin").good());
   CHECK(!std::ifstream(tmp + "/out.bin.part").good());
   rwkv::LoadOptions bad;
-  bad.quantize = "fp16";
+  bad.quantize = rwkv::DType::F16;
   CHECK_THROWS(rwkv::Model::load(fp32, bad), "not a quantized type");
+  CHECK_THROWS(rwkv::quantized_type_from_name("fp16"), "'fp16' is not a quantized type (q4_0, q4_1, q5_0, q5_1, q8_0)");
+  CHECK_THROWS(rwkv::quantized_type_from_name("q3"), "'q3' is not a quantized type");
   std::system(("rm -rf '" + tmp + "'").c_str());
 }
 

@@ -138,7 +138,7 @@ void bundled() {
   const float d32 = testing::max_abs_diff(logits(tmp + "/f32.bin", {}), ref);
   rwkv::quantize_rwkvcpp(pth, tmp + "/q8.bin", rwkv::DType::Q8_0);
   rwkv::LoadOptions at_load;
-  at_load.quantize = "q8_0";
+  at_load.quantize = rwkv::DType::Q8_0;
   const float dq = testing::max_abs_diff(logits(tmp + "/q8.bin", {}), logits(pth, at_load));
   std::printf("bundled: fp32 file vs .pth %.3g, q8_0 file vs quantized at load %.3g (largest logit %.3g)\n",
               double(d32), double(dq), double(testing::max_abs(ref)));

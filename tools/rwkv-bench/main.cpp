@@ -152,14 +152,14 @@ int run(const std::vector<std::string>& argv) {
   rwkv::LoadOptions opts;
   opts.device = device;
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
-  opts.quantize = a.get("quantize");
+  if (a.has("quantize")) opts.quantize = rwkv::quantized_type_from_name(a.get("quantize"));
   opts.quantize_head = a.has("quantize-head");
   opts.batch_wait_us = int(a.get_int("batch-wait", opts.batch_wait_us, 0, 1000000));
 
   if (a.has("write-rwkvcpp")) {
     // The random model as an rwkv.cpp file (quantized with --quantize), to time it in both
     // engines (rwkv-bench-rwkvcpp).
-    const rwkv::DType type = opts.quantize.empty() ? dtype : rwkv::dtype_from_name(opts.quantize);
+    const rwkv::DType type = opts.quantize.value_or(dtype);
     rwkv::write_rwkvcpp(rwkv::bench::random_model(shape, dtype), a.get("write-rwkvcpp"), type, opts.quantize_head);
     std::printf("wrote %s (%s, %s)\n", a.get("write-rwkvcpp").c_str(), shape.name.c_str(), rwkv::dtype_name(type));
     return 0;
@@ -202,8 +202,8 @@ int run(const std::vector<std::string>& argv) {
   }
   std::printf("model: %s (C %d, L %d, V %d), weights %s%s%s, %.1f MB read per token, built in %.1f s, loaded in %.1f s\n",
               file.empty() ? shape.name.c_str() : file.c_str(), info.n_embd, info.n_layer, info.n_vocab,
-              file.empty() ? dtype_name.c_str() : info.weight_dtype.c_str(), opts.quantize.empty() ? "" : " quantized at load to ",
-              opts.quantize.c_str(), wbytes / 1e6, build_s, load_s);
+              file.empty() ? dtype_name.c_str() : info.weight_dtype.c_str(), opts.quantize ? " quantized at load to " : "",
+              opts.quantize ? rwkv::dtype_name(*opts.quantize) : "", wbytes / 1e6, build_s, load_s);
 
   if (m.device() == "cpu") {
     std::printf("step:     %8.2f tokens/s  %6.2f GB/s of weights = %5.1f%% of memory bandwidth  (%d tokens)\n", step_tps,

@@ -49,7 +49,7 @@ LoadOptions Args::load_options() const {
   LoadOptions opts;
   opts.threads = int(get_int("threads", 0, 0, 1024));
   opts.device = get("device", "cpu");
-  opts.quantize = get("quantize");
+  if (has("quantize")) opts.quantize = quantized_type_from_name(get("quantize"));
   opts.quantize_head = has("quantize-head");
   return opts;
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -26,10 +27,11 @@ struct LoadOptions {
   // alone on the model never waits.
   int batch_wait_us = 2000;
   // Matrices of an fp32/fp16/bf16 checkpoint quantized as it loads, to run in less memory and
-  // read fewer bytes per token: "q8_0", "q5_1", "q5_0", "q4_1" or "q4_0"; "" keeps them. As
+  // read fewer bytes per token: Q8_0, Q5_1, Q5_0, Q4_1 or Q4_0 (quantized_type_from_name()
+  // reads a name); none keeps them. As
   // rwkv.cpp's quantizer does, the embedding, the head and the low-rank matrices stay as they
   // are; quantize_head includes the head. The CPU backend only (the GPU converts to its type).
-  std::string quantize;
+  std::optional<DType> quantize;
   bool quantize_head = false;
   // Quantized checkpoints run quantized (the CPU kernels read the blocks); true converts them
   // to fp32 at load instead: the reference the quantized kernels are tested against.

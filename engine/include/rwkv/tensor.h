@@ -9,18 +9,19 @@
 #include <string>
 #include <vector>
 
-namespace rwkv {
+#include "rwkv/dtype.h"
 
-enum class DType : uint8_t { F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 };
+namespace rwkv {
 
 const char* dtype_name(DType t);
 // The DType named "fp32", "f16", "q5_1", "Q8_0", ... (case-insensitive, fpN or fN); throws
 // rwkv::Error listing the names for anything else.
 DType dtype_from_name(const std::string& name);
-// Values per block (1 for plain types) and bytes per block.
-size_t dtype_block_size(DType t);
-size_t dtype_block_bytes(DType t);
-bool dtype_is_quantized(DType t);
+// A quantization target ("q8_0", "Q5_1", ...); throws naming the quantized types for
+// anything else. What LoadOptions::quantize and `rwkv-cli quantize` parse their names with.
+DType quantized_type_from_name(const std::string& name);
+// The names of the types, "fp32, fp16, ..." (all, or the quantized ones), for messages.
+std::string dtype_names(bool quantized_only = false);
 // Bytes for n values; throws when n is not a whole number of blocks.
 size_t dtype_bytes(DType t, uint64_t n);
 

@@ -8,7 +8,7 @@ namespace rwkv::cpu {
 
 Binder::Binder(TensorMap& m, const LoadOptions& opts)
     : arch::Binder(m), store_(m), quantize_head_(opts.quantize_head), dequantize_(opts.dequantize) {
-  if (!opts.quantize.empty()) quantize_ = quantized_type(dtype_from_name(opts.quantize));
+  if (opts.quantize) quantize_ = quantized_type(*opts.quantize);
 }
 
 float* Binder::keep(const std::vector<float>& values) {
@@ -26,23 +26,23 @@ Matrix Binder::bind(const std::string& name, int rows, int cols, float scale) {
   const bool whole_blocks = size_t(cols) % kQuantBlock == 0;
   if (scale == 1.0f && !dtype_is_quantized(t.dtype)) {
     if (quantize_ && whole_blocks && (name != "head.weight" || quantize_head_)) return quantized(t, mat, *quantize_);
-    mat.type = weight_type(t.dtype);
+    mat.type = t.dtype;
     return mat;
   }
-  if (scale == 1.0f && whole_blocks && !dequantize_) return mat.type = weight_type(t.dtype), mat;
+  if (scale == 1.0f && whole_blocks && !dequantize_) return mat.type = t.dtype, mat;
   // Rescaled, or quantized where the kernels cannot take the blocks: converted once at load,
   // exactly (see README: weight storage).
   float* p = reinterpret_cast<float*>(store_.allocate(size_t(t.numel()) * sizeof(float)));
   tensor_to_f32(t, p);
   if (scale != 1.0f)
     for (size_t i = 0; i < size_t(t.numel()); i++) p[i] *= scale;
-  mat.type = WeightType::F32;
+  mat.type = DType::F32;
   mat.data = p;
   return mat;
 }
 
-Matrix Binder::quantized(const Tensor& t, Matrix mat, WeightType to) {
-  uint8_t* out = store_.allocate(size_t(mat.rows) * weight_row_bytes(to, size_t(mat.cols)));
+Matrix Binder::quantized(const Tensor& t, Matrix mat, DType to) {
+  uint8_t* out = store_.allocate(size_t(mat.rows) * dtype_row_bytes(to, size_t(mat.cols)));
   quantize_rows(t, size_t(mat.rows), size_t(mat.cols), to, out);
   mat.type = to;
   mat.data = out;

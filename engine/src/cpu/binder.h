@@ -38,9 +38,9 @@ class Binder : public arch::Binder {
  private:
   Matrix bind(const std::string& name, int rows, int cols, float scale);
   float* keep(const std::vector<float>& values);  // a copy the tensor map owns
-  Matrix quantized(const Tensor& t, Matrix mat, WeightType to);
+  Matrix quantized(const Tensor& t, Matrix mat, DType to);
   TensorMap& store_;
-  std::optional<WeightType> quantize_;
+  std::optional<DType> quantize_;
   bool quantize_head_, dequantize_;
 };
 

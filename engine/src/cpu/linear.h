@@ -10,10 +10,10 @@
 namespace rwkv::cpu {
 
 struct Matrix {
-  WeightType type = WeightType::F32;
+  DType type = DType::F32;
   int rows = 0, cols = 0;
   const void* data = nullptr;
-  size_t bytes() const { return size_t(rows) * weight_row_bytes(type, size_t(cols)); }
+  size_t bytes() const { return size_t(rows) * dtype_row_bytes(type, size_t(cols)); }
 };
 
 // y[t*rows + o] = sum_k W[o][k] x[t*cols + k]

@@ -126,20 +126,10 @@ void read_array(ByteReader& r, const std::string& key, TensorMap* m, int depth) 
 }
 
 DType ggml_dtype(ByteReader& r, uint32_t t, const std::string& name) {
-  // Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 blocks are laid out as in rwkv.cpp files (both are ggml's).
-  switch (t) {
-    case 0: return DType::F32;
-    case 1: return DType::F16;
-    case 2: return DType::Q4_0;
-    case 3: return DType::Q4_1;
-    case 6: return DType::Q5_0;
-    case 7: return DType::Q5_1;
-    case 8: return DType::Q8_0;
-    case 30: return DType::BF16;
-    default:
-      r.fail("tensor '" + name + "' has ggml type " + std::to_string(t) +
-             " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1)");
-  }
+  // Block types are laid out as in rwkv.cpp files (both are ggml's).
+  for (const DTypeInfo& d : kDTypes)
+    if (d.gguf_code >= 0 && uint32_t(d.gguf_code) == t) return d.type;
+  r.fail("tensor '" + name + "' has ggml type " + std::to_string(t) + " (supported: " + dtype_names() + ")");
 }
 
 }  // namespace

@@ -17,16 +17,9 @@ namespace rwkvcpp {
 namespace {
 
 DType dtype_of(int32_t t, ByteReader& r) {
-  switch (t) {
-    case 0: return DType::F32;
-    case 1: return DType::F16;
-    case 2: return DType::Q4_0;
-    case 3: return DType::Q4_1;
-    case 7: return DType::Q5_0;
-    case 8: return DType::Q5_1;
-    case 9: return DType::Q8_0;
-    default: r.fail("unknown tensor data type " + std::to_string(t));
-  }
+  for (const DTypeInfo& d : kDTypes)
+    if (d.rwkvcpp_code >= 0 && d.rwkvcpp_code == t) return d.type;
+  r.fail("unknown tensor data type " + std::to_string(t));
 }
 
 }  // namespace
@@ -42,17 +35,8 @@ Tensor tensor_view(const Record& r) {
 }
 
 int32_t type_code(DType t) {
-  switch (t) {
-    case DType::F32: return 0;
-    case DType::F16: return 1;
-    case DType::Q4_0: return 2;
-    case DType::Q4_1: return 3;
-    case DType::Q5_0: return 7;
-    case DType::Q5_1: return 8;
-    case DType::Q8_0: return 9;
-    case DType::BF16: break;
-  }
-  throw Error(std::string("rwkv.cpp files have no ") + dtype_name(t) + " tensors");
+  if (dtype_info(t).rwkvcpp_code < 0) throw Error(std::string("rwkv.cpp files have no ") + dtype_name(t) + " tensors");
+  return dtype_info(t).rwkvcpp_code;
 }
 
 Header read(const uint8_t* data, size_t size, const std::string& what,

@@ -44,9 +44,9 @@ void FileWriter::record(const std::string& name, const std::vector<int32_t>& ne,
 }
 
 void FileWriter::quantized_record(const Tensor& t, const std::vector<int32_t>& ne, DType type) {
-  const cpu::WeightType to = quantized_type(type);
+  const DType to = quantized_type(type);
   const size_t cols = size_t(ne.at(0)), rows = size_t(ne.at(1));
-  blocks_.resize(rows * cpu::weight_row_bytes(to, cols));
+  blocks_.resize(rows * dtype_row_bytes(to, cols));
   quantize_rows(t, rows, cols, to, blocks_.data());
   record(t.name, ne, type, blocks_.data(), blocks_.size());
 }
@@ -62,7 +62,7 @@ uint64_t FileWriter::commit() {
 
 bool quantizable(const std::string& name, const std::vector<int32_t>& ne, DType dtype, bool with_head) {
   if (ne.size() != 2 || (dtype != DType::F32 && dtype != DType::F16)) return false;
-  if (size_t(ne[0]) % cpu::kQuantBlock != 0) return false;
+  if (size_t(ne[0]) % kQuantBlock != 0) return false;
   if (name == "emb.weight" || (name == "head.weight" && !with_head)) return false;
   for (const char* low_rank : {"att.v1", "att.v2", "att.g1", "att.g2", "att.a1", "att.a2", "att.w1", "att.w2", "att.r_k"})
     if (name.find(low_rank) != std::string::npos) return false;

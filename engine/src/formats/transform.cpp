@@ -84,11 +84,11 @@ void scale_pow2(TensorMap& m, const std::string& name, int exponent) {
         std::memcpy(b, &s, 4);
         break;
       }
-      case DType::F16: scale16(b, false); break;
       case DType::BF16: scale16(b, true); break;
-      case DType::Q4_1:
-      case DType::Q5_1: scale16(b, false); scale16(b + 2, false); break;  // d and m
-      default: scale16(b, false); break;                                  // d
+      default:  // fp16, or a block's fp16 scale d and minimum m (rwkv/dtype.h)
+        scale16(b, false);
+        if (dtype_info(t.dtype).has_min) scale16(b + 2, false);
+        break;
     }
   }
   t.data = dst;

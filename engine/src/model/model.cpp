@@ -17,8 +17,8 @@ namespace rwkv {
 namespace {
 
 void warn_gpu_quantize(const LoadOptions& opts) {
-  if (!opts.quantize.empty())
-    log(LogLevel::Warning, "quantize=" + opts.quantize + " applies to the CPU backend; the GPU runs the checkpoint's own weights");
+  if (opts.quantize)
+    log(LogLevel::Warning, std::string("quantize=") + dtype_name(*opts.quantize) + " applies to the CPU backend; the GPU runs the checkpoint's own weights");
 }
 
 // The runner for opts.device; `device` receives where it runs ("cpu" or "cuda:N"). The
@@ -76,7 +76,7 @@ std::shared_ptr<Model> Model::from_tensors(TensorMap tensors, const LoadOptions&
   m->tensors_ = std::move(tensors);
   try {
     m->info_ = detect_model(m->tensors_, opts);
-    if (!opts.quantize.empty()) quantized_type(dtype_from_name(opts.quantize));  // a clear error before loading
+    if (opts.quantize) quantized_type(*opts.quantize);  // a clear error before loading
     m->runner_ = make_runner(m->info_, m->tensors_, opts, m->device_);
     if (opts.batch_streams)
       m->scheduler_ = std::make_unique<Scheduler>(*m->runner_, std::chrono::microseconds(std::max(0, opts.batch_wait_us)));

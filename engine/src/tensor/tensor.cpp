@@ -7,53 +7,38 @@
 
 #include "kernels/half.h"
 #include "kernels/quant_blocks.h"
-#include "tensor/quantize.h"
 #include "rwkv/error.h"
 
 namespace rwkv {
 
-const char* dtype_name(DType t) {
-  switch (t) {
-    case DType::F32: return "fp32";
-    case DType::F16: return "fp16";
-    case DType::BF16: return "bf16";
-    case DType::Q4_0: return "q4_0";
-    case DType::Q4_1: return "q4_1";
-    case DType::Q5_0: return "q5_0";
-    case DType::Q5_1: return "q5_1";
-    case DType::Q8_0: return "q8_0";
-  }
-  return "?";
+const char* dtype_name(DType t) { return size_t(t) < size_t(kDTypeCount) ? dtype_info(t).name : "?"; }
+
+std::string dtype_names(bool quantized_only) {
+  std::string s;
+  for (const DTypeInfo& d : kDTypes)
+    if (!quantized_only || dtype_is_quantized(d.type)) s += std::string(s.empty() ? "" : ", ") + d.name;
+  return s;
 }
 
 DType dtype_from_name(const std::string& name) {
   std::string n;
   for (char c : name) n += char(std::tolower(static_cast<unsigned char>(c)));
   if (n.size() == 3 && n[0] == 'f') n = "fp" + n.substr(1);
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q5_1, DType::Q5_0, DType::Q4_1, DType::Q4_0})
-    if (n == dtype_name(t)) return t;
-  throw Error("unknown data type '" + name + "' (fp32, fp16, bf16, q8_0, q5_1, q5_0, q4_1 or q4_0)");
+  for (const DTypeInfo& d : kDTypes)
+    if (n == d.name) return d.type;
+  throw Error("unknown data type '" + name + "' (" + dtype_names() + ")");
 }
 
-size_t dtype_block_size(DType t) {
-  return (t == DType::F32 || t == DType::F16 || t == DType::BF16) ? 1 : 32;
-}
-
-size_t dtype_block_bytes(DType t) {
-  switch (t) {
-    case DType::F32: return 4;
-    case DType::F16:
-    case DType::BF16: return 2;
-    case DType::Q4_0: return 18;
-    case DType::Q4_1: return 20;
-    case DType::Q5_0: return 22;
-    case DType::Q5_1: return 24;
-    case DType::Q8_0: return 34;
+DType quantized_type_from_name(const std::string& name) {
+  DType t = DType::F32;
+  try {
+    t = dtype_from_name(name);
+  } catch (const Error&) {
   }
-  return 0;
+  if (!dtype_is_quantized(t))
+    throw Error("quantize: '" + name + "' is not a quantized type (" + dtype_names(true) + ")");
+  return t;
 }
-
-bool dtype_is_quantized(DType t) { return dtype_block_size(t) > 1; }
 
 size_t dtype_bytes(DType t, uint64_t n) {
   const uint64_t bs = dtype_block_size(t);
@@ -93,12 +78,12 @@ void tensor_to_f32(const Tensor& t, float* out, uint64_t first, uint64_t n) {
       return;
     default: break;
   }
-  const uint64_t bs = 32, bb = dtype_block_bytes(t.dtype);
+  const uint64_t bs = kQuantBlock, bb = dtype_block_bytes(t.dtype);
   float tmp[32];
   uint64_t i = 0;
   while (i < n) {
     const uint64_t idx = first + i, blk = idx / bs, off = idx % bs;
-    quant::decode_block(weight_type(t.dtype), t.data + blk * bb, tmp);  // layouts as in ggml files
+    quant::decode_block(t.dtype, t.data + blk * bb, tmp);  // layouts as in ggml files
     const uint64_t take = std::min<uint64_t>(bs - off, n - i);
     std::memcpy(out + i, tmp + off, take * 4);
     i += take;
