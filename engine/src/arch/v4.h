@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "arch/channel_mix.h"
+#include "arch/layer_ops.h"
 
 namespace rwkv::arch::v4 {
 
@@ -52,5 +53,41 @@ std::vector<Layer<B>> bind(B& b, const ModelInfo& info, bool fp16_rescale) {
   }
   return layers;
 }
+
+// A layer's state: att_x, then aa, bb, pp (the wkv's numerator, denominator and exponent),
+// then ffn_x, C floats each.
+enum StateAt { kAttX = 0, kAA = 1, kFfnX = 4 };
+
+struct Version {
+  template <class B>
+  using Weights = std::vector<Layer<B>>;
+  template <class B>
+  static Weights<B> bind(B& b, const ModelInfo& info, bool fp16_rescale) {
+    return v4::bind(b, info, fp16_rescale);
+  }
+
+  template <class O>
+  struct Scratch {
+    typename O::OpGroup mixed;  // r, k, v inputs
+    typename O::FGroup proj;    // r, k, v
+    typename O::Op y;
+    template <class A, class W>
+    Scratch(A& a, const W&, const ModelInfo& info)
+        : mixed(a.operands(kMixes, size_t(info.n_embd), "the time mix's inputs")),
+          proj(a.floats(kMixes, size_t(info.n_embd), "the time mix's projections")),
+          y(a.operands(size_t(info.n_embd), "the time mix's output")) {}
+  };
+
+  template <class O>
+  static void layer(O& o, const Weights<typename O::Binder>& ws, int l, Scratch<O>& s) {
+    const Layer<typename O::Binder>& w = ws[size_t(l)];
+    o.ln_shift(w.ln1, l, kAttX, /*delta=*/false, w.mix, kMixes, s.mixed);
+    o.products(w.rkv, s.mixed, s.proj, kMixes);
+    o.wkv4(l, kAA, s.proj[R], s.proj[K], s.proj[V], w.decay, w.first, s.y);
+    o.add_product(w.output, s.y);
+    o.channel_mix(w.ffn, l, kFfnX);
+    if (o.rescaled() && (l + 1) % kRescaleEvery == 0) o.scale_residual(0.5f);
+  }
+};
 
 }  // namespace rwkv::arch::v4

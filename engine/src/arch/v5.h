@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "arch/channel_mix.h"
+#include "arch/layer_ops.h"
 #include "rwkv/error.h"
 
 namespace rwkv::arch::v5 {
@@ -72,5 +73,45 @@ std::vector<Layer<B>> bind(B& b, const ModelInfo& info) {
   }
   return layers;
 }
+
+// A layer's state (RWKV-5 to 7): att_x, ffn_x (C floats each), then the H*N*N matrix state.
+enum StateAt { kAttX = 0, kFfnX = 1, kS = 2 };
+
+struct Version {
+  template <class B>
+  using Weights = std::vector<Layer<B>>;
+  template <class B>
+  static Weights<B> bind(B& b, const ModelInfo& info, bool) {
+    return v5::bind(b, info);
+  }
+
+  template <class O>
+  struct Scratch {
+    typename O::OpGroup mixed;  // r, k, v, g inputs
+    typename O::FGroup proj;    // r, k, v, g
+    typename O::F y;
+    template <class A, class W>
+    Scratch(A& a, const W&, const ModelInfo& info)
+        : mixed(a.operands(kMixes, size_t(info.n_embd), "the time mix's inputs")),
+          proj(a.floats(kMixes, size_t(info.n_embd), "the time mix's projections")),
+          y(a.floats(size_t(info.n_embd), "the recurrence's output")) {}
+  };
+
+  template <class O>
+  static void layer(O& o, const Weights<typename O::Binder>& ws, int l, Scratch<O>& s) {
+    const Layer<typename O::Binder>& w = ws[size_t(l)];
+    const int mixes = w.gated ? kMixes : G;
+    o.ln_shift(w.ln1, l, kAttX, /*delta=*/false, w.mix, mixes, s.mixed);
+    o.products(w.rkvg, s.mixed, s.proj, mixes);
+    o.wkv5(l, kS, s.proj[R], s.proj[K], s.proj[V], w.decay, typename O::F{}, w.bonus, s.y);
+    arch::WkvOut<O> out;
+    out.ln_x = &w.ln_x;
+    out.y = s.y;
+    out.gate = w.gated ? Gate::Silu : Gate::None;
+    out.g = s.proj[G];
+    o.add_product(w.output, o.wkv_out(out));
+    o.channel_mix(w.ffn, l, kFfnX);
+  }
+};
 
 }  // namespace rwkv::arch::v5

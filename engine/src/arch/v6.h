@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "arch/channel_mix.h"
+#include "arch/layer_ops.h"
 #include "arch/lora.h"
 
 namespace rwkv::arch::v6 {
@@ -72,5 +73,59 @@ Weights<B> bind(B& b, const ModelInfo& info) {
   }
   return out;
 }
+
+enum StateAt { kAttX = 0, kFfnX = 1, kS = 2 };  // as RWKV-5's
+
+struct Version {
+  template <class B>
+  using Weights = v6::Weights<B>;
+  template <class B>
+  static Weights<B> bind(B& b, const ModelInfo& info, bool) {
+    return v6::bind(b, info);
+  }
+
+  template <class O>
+  struct Scratch {
+    typename O::Op xxx;         // the shifted input
+    typename O::F xx, dx;       // the normalised input and its shift
+    typename O::F mid;          // the low-rank products
+    typename O::Op mid_op;
+    typename O::FGroup m;       // the data-dependent mixes
+    typename O::OpGroup mixed;  // w, k, v, r, g inputs
+    typename O::FGroup proj;    // k, v, r, g
+    typename O::F decay, y;
+    template <class A, class W>
+    Scratch(A& a, const W& w, const ModelInfo& info)
+        : xxx(a.operands(size_t(info.n_embd), "the time mix's shifted input")),
+          xx(a.floats(size_t(info.n_embd), "the time mix's normalised input")),
+          dx(a.floats(size_t(info.n_embd), "the time mix's shift")),
+          mid(a.floats(size_t(std::max(kMixes * w.maa_rank, w.decay_rank)), "the low-rank products")),
+          mid_op(a.operands(size_t(std::max(kMixes * w.maa_rank, w.decay_rank)), "the low-rank products")),
+          m(a.floats(kMixes, size_t(info.n_embd), "the data-dependent mixes")),
+          mixed(a.operands(kMixes, size_t(info.n_embd), "the time mix's inputs")),
+          proj(a.floats(kProj, size_t(info.n_embd), "the time mix's projections")),
+          decay(a.floats(size_t(info.n_embd), "the per-token decay")),
+          y(a.floats(size_t(info.n_embd), "the recurrence's output")) {}
+  };
+
+  template <class O>
+  static void layer(O& o, const Weights<typename O::Binder>& ws, int l, Scratch<O>& s) {
+    const Layer<typename O::Binder>& w = ws.layers[size_t(l)];
+    // xxx = xx + dx * maa_x; then x_j = xx + dx * (maa_j + tanh(xxx maa_w1)_j maa_w2[j]).
+    o.ln_shift(w.ln1, l, kAttX, /*delta=*/true, &w.maa_x, 1, {s.xxx, 0}, s.xx, s.dx);
+    o.v6_mix(w.maa_w1, w.maa_w2, w.maa, s.xxx, s.xx, s.dx, s.mid, s.mid_op, s.m, s.mixed);
+    static_assert(W == 0 && K == 1 && PK == 0, "kvrg reads the mixes after w");
+    o.products(w.kvrg, s.mixed.from(K), s.proj, kProj);
+    o.lora(w.decay_lora, s.mixed[W], s.decay, s.mid, s.mid_op);
+    o.wkv5(l, kS, s.proj[PR], s.proj[PK], s.proj[PV], w.decay, s.decay, w.bonus, s.y);
+    arch::WkvOut<O> out;
+    out.ln_x = &w.ln_x;
+    out.y = s.y;
+    out.gate = Gate::Silu;
+    out.g = s.proj[PG];
+    o.add_product(w.output, o.wkv_out(out));
+    o.channel_mix(w.ffn, l, kFfnX);
+  }
+};
 
 }  // namespace rwkv::arch::v6

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "arch/channel_mix.h"
+#include "arch/layer_ops.h"
 #include "arch/lora.h"
 
 namespace rwkv::arch::v7 {
@@ -63,5 +64,87 @@ Weights<B> bind(B& b, const ModelInfo& info) {
   }
   return out;
 }
+
+enum StateAt { kAttX = 0, kFfnX = 1, kS = 2 };  // as RWKV-5's
+
+// The per-token quantities before the recurrence, in place: v mixed with layer 0's v through
+// the value residual (vg; layer 0 has none and keeps its v in v_first), the decay
+// w = exp(-e^-0.5 sigmoid(w0 + w)), the rate a = sigmoid(a0 + a), kk = L2-normalised k * k_k
+// per head, k *= 1 + (a - 1) k_a; then a := kk * a (the recurrence's b) and kk := -kk.
+template <class O>
+struct Prepare {
+  typename O::F w{}, a{}, k{}, v{}, kk{}, vg{}, v_first{};
+  const typename O::Binder::Vec *w0 = nullptr, *a0 = nullptr, *k_k = nullptr, *k_a = nullptr, *v0 = nullptr;
+};
+
+struct Version {
+  template <class B>
+  using Weights = v7::Weights<B>;
+  template <class B>
+  static Weights<B> bind(B& b, const ModelInfo& info, bool) {
+    return v7::bind(b, info);
+  }
+
+  template <class O>
+  struct Scratch {
+    typename O::OpGroup mixed;  // in Mix order
+    typename O::FGroup proj;    // r, k, v
+    typename O::F mid;
+    typename O::Op mid_op;
+    typename O::F w, a, g, vg, kk, v_first, y;
+    template <class A, class W>
+    Scratch(A& al, const W& ws, const ModelInfo& info)
+        : mixed(al.operands(kMixes, size_t(info.n_embd), "the time mix's inputs")),
+          proj(al.floats(3, size_t(info.n_embd), "the time mix's projections")),
+          mid(al.floats(size_t(ws.max_rank), "the low-rank products")),
+          mid_op(al.operands(size_t(ws.max_rank), "the low-rank products")),
+          w(al.floats(size_t(info.n_embd), "the decay")),
+          a(al.floats(size_t(info.n_embd), "the in-context learning rate")),
+          g(al.floats(size_t(info.n_embd), "the gate")),
+          vg(al.floats(size_t(info.n_embd), "the value residual's mix")),
+          kk(al.floats(size_t(info.n_embd), "the normalised key")),
+          v_first(al.floats(size_t(info.n_embd), "layer 0's value")),
+          y(al.floats(size_t(info.n_embd), "the recurrence's output")) {}
+  };
+
+  template <class O>
+  static void layer(O& o, const Weights<typename O::Binder>& ws, int l, Scratch<O>& s) {
+    const Layer<typename O::Binder>& p = ws.layers[size_t(l)];
+    o.ln_shift(p.ln1, l, kAttX, /*delta=*/true, p.mix, kMixes, s.mixed);
+    o.products(p.rkv, s.mixed, s.proj, 3);
+    o.lora(p.w_lora, s.mixed[W], s.w, s.mid, s.mid_op);
+    o.lora(p.a_lora, s.mixed[A], s.a, s.mid, s.mid_op);
+    o.lora(p.g_lora, s.mixed[G], s.g, s.mid, s.mid_op);
+    if (l > 0) o.lora(p.v_lora, s.mixed[V], s.vg, s.mid, s.mid_op);
+
+    Prepare<O> q;
+    q.w = s.w;
+    q.a = s.a;
+    q.k = s.proj[K];
+    q.v = s.proj[V];
+    q.kk = s.kk;
+    q.vg = l > 0 ? s.vg : typename O::F{};
+    q.v_first = s.v_first;
+    q.w0 = &p.w0;
+    q.a0 = &p.a0;
+    q.k_k = &p.k_k;
+    q.k_a = &p.k_a;
+    q.v0 = &p.v0;
+    o.v7_prepare(q);
+    o.wkv7(l, kS, s.proj[R], s.w, s.proj[K], s.proj[V], /*a=*/s.kk, /*b=*/s.a, s.y);
+
+    arch::WkvOut<O> out;
+    out.ln_x = &p.ln_x;
+    out.y = s.y;
+    out.gate = Gate::Plain;
+    out.g = s.g;
+    out.r_k = &p.r_k;
+    out.r = s.proj[R];
+    out.k = s.proj[K];
+    out.v = s.proj[V];
+    o.add_product(p.output, o.wkv_out(out));
+    o.channel_mix(p.ffn, l, kFfnX);
+  }
+};
 
 }  // namespace rwkv::arch::v7

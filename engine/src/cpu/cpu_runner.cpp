@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "arch/versions.h"
+#include "cpu/layer_ops.h"
 #include "cpu/ops.h"
 #include "rwkv/error.h"
 
@@ -41,7 +43,7 @@ void CpuRunner::run(std::span<State* const> states, std::span<const uint32_t> to
   // Each pass takes `chunk` tokens of every stream: at most kChunk rows, or one token each
   // when there are more streams than that.
   const size_t chunk = std::min(T, std::max<size_t>(1, size_t(kChunk) / B));
-  const size_t per_row = C * 2 + scratch_per_token();
+  const size_t per_row = C * 2;
   thread_local std::vector<float> scratch;
   if (scratch.size() < per_row * chunk * B) scratch.resize(per_row * chunk * B);
 
@@ -53,7 +55,7 @@ void CpuRunner::run(std::span<State* const> states, std::span<const uint32_t> to
       for (size_t t = 0; t < n; t++)
         tensor_to_f32(*emb_, x + (b * n + t) * C, uint64_t(tokens[b * T + done + t]) * C, uint64_t(C));
     layer_norm(x, x, int(rows), int(C), ends_.ln0.w.data(), ends_.ln0.b.data());
-    layers(states, x, int(n), xn + rows * C);
+    layers(states, x, int(n));
     if (which == Logits::All) {  // one stream
       layer_norm(x, xn, int(rows), int(C), ends_.ln_out.w.data(), ends_.ln_out.b.data());
       matmul(pool_, ends_.head, xn, int(rows), logits + done * V);
@@ -67,18 +69,35 @@ void CpuRunner::run(std::span<State* const> states, std::span<const uint32_t> to
   for (State* s : states) s->tokens_seen += T;
 }
 
+namespace {
+
+// A version's weights and its layer sequence over the CPU's operations.
+template <class V>
+class Layers final : public CpuRunner {
+ public:
+  Layers(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts)
+      : CpuRunner(info, tensors, opts), w_(V::bind(binder_, info, /*fp16_rescale=*/false)) {}
+
+ protected:
+  void layers(std::span<State* const> states, float* x, int T) override {
+    LayerOps o(pool_, info_, states, x, T);
+    typename V::template Scratch<LayerOps> s(o, w_, info_);
+    for (int l = 0; l < info_.n_layer; l++) V::layer(o, w_, l, s);
+  }
+
+ private:
+  typename V::template Weights<Binder> w_;
+};
+
+}  // namespace
+
 }  // namespace cpu
 
 std::unique_ptr<Runner> make_cpu_runner(const ModelInfo& info, TensorMap& tensors,
                                         const LoadOptions& opts) {
-  switch (info.arch) {
-    case Arch::V4: return cpu::make_v4(info, tensors, opts);
-    case Arch::V5_1:
-    case Arch::V5_2: return cpu::make_v5(info, tensors, opts);
-    case Arch::V6: return cpu::make_v6(info, tensors, opts);
-    case Arch::V7: return cpu::make_v7(info, tensors, opts);
-  }
-  throw Error("unknown architecture " + std::to_string(int(info.arch)));
+  return arch::with_version(info.arch, [&](auto v) -> std::unique_ptr<Runner> {
+    return std::make_unique<cpu::Layers<decltype(v)>>(info, tensors, opts);
+  });
 }
 
 }  // namespace rwkv

@@ -1,8 +1,9 @@
-// What every CPU architecture shares: the embedding with ln0, chunking of long inputs,
-// scratch memory, and ln_out + head for the tokens whose logits are wanted. An architecture
-// supplies its layers, run over a chunk of T tokens of B streams at once: the matrix
-// products take all B*T rows (each weight read once for the pass), the token shifts and
-// recurrences each stream's own. Step mode is T = 1; B streams in step mode are one pass.
+// The CPU backend's runner: the embedding with ln0, chunking of long inputs, ln_out + head
+// for the tokens whose logits are wanted, and between them a version's layers
+// (arch/versions.h) over cpu::LayerOps, run over a chunk of T tokens of B streams at once:
+// the matrix products take all B*T rows (each weight read once for the pass), the token
+// shifts and recurrences each stream's own. Step mode is T = 1; B streams in step mode are
+// one pass.
 #pragma once
 #include <vector>
 
@@ -30,9 +31,7 @@ class CpuRunner : public Runner {
  protected:
   // Runs all layers over x [B*T, C] (the residual stream of B = states.size() streams of T
   // tokens, stream-major; updated in place).
-  virtual void layers(std::span<State* const> states, float* x, int T, float* scratch) = 0;
-  // Floats of scratch needed per token by layers().
-  virtual size_t scratch_per_token() const = 0;
+  virtual void layers(std::span<State* const> states, float* x, int T) = 0;
 
   Binder binder_;  // for the constructors (it refers to the tensor map), then its tally
   ThreadPool pool_;
@@ -45,10 +44,5 @@ class CpuRunner : public Runner {
   arch::Ends<Binder> ends_;
 };
 
-std::unique_ptr<Runner> make_v4(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts);
-// RWKV-5.1 and 5.2.
-std::unique_ptr<Runner> make_v5(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts);
-std::unique_ptr<Runner> make_v6(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts);
-std::unique_ptr<Runner> make_v7(const ModelInfo& info, TensorMap& tensors, const LoadOptions& opts);
 
 }  // namespace rwkv::cpu

@@ -36,7 +36,7 @@ void matmul(ThreadPool& pool, const Matrix& w, const float* x, size_t ldx, int T
   matmul(pool, {{w, x, y, ldx, ldy}}, T);
 }
 
-void matmul(ThreadPool& pool, std::initializer_list<Product> products, int T) {
+void matmul(ThreadPool& pool, std::span<const Product> products, int T) {
   double macs = 0;
   for (const Product& p : products) macs += double(p.w.rows) * double(p.w.cols) * T;
   const int threads = threads_for(pool, macs);

@@ -3,6 +3,7 @@
 // and the threaded product Y[t] = W x[t] for T rows.
 #pragma once
 #include <initializer_list>
+#include <span>
 
 #include "kernels/cpu/matmul_kernels.h"
 #include "cpu/thread_pool.h"
@@ -31,6 +32,9 @@ struct Product {
 };
 // Products none of which reads another's output, as one parallel loop: the workers are woken
 // once for all of them (a layer's r/k/v projections), not once per matrix.
-void matmul(ThreadPool& pool, std::initializer_list<Product> products, int T);
+void matmul(ThreadPool& pool, std::span<const Product> products, int T);
+inline void matmul(ThreadPool& pool, std::initializer_list<Product> products, int T) {
+  matmul(pool, std::span<const Product>(products.begin(), products.size()), T);
+}
 
 }  // namespace rwkv::cpu
