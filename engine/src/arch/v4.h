@@ -30,29 +30,9 @@ struct Layer {
 };
 
 template <class B>
-std::vector<Layer<B>> bind(B& b, const ModelInfo& info, bool fp16_rescale) {
-  const int C = info.n_embd;
-  const size_t Cs = size_t(C);
+struct Weights {
   std::vector<Layer<B>> layers;
-  for (int l = 0; l < info.n_layer; l++) {
-    auto n = [&](const char* s) { return layer_name(l, s); };
-    Layer<B> w;
-    w.ln1 = bind_norm(b, n("ln1"), Cs);
-    w.mix[R] = b.vec(n("att.time_mix_r"), Cs);
-    w.mix[K] = b.vec(n("att.time_mix_k"), Cs);
-    w.mix[V] = b.vec(n("att.time_mix_v"), Cs);
-    std::vector<float> decay = b.host_vec(n("att.time_decay"), Cs);
-    for (float& d : decay) d = -std::exp(d);
-    w.decay = b.vec(std::move(decay), "tensor '" + n("att.time_decay") + "'");
-    w.first = b.vec(n("att.time_first"), Cs);
-    w.rkv = b.stack({n("att.receptance.weight"), n("att.key.weight"), n("att.value.weight")}, C, C);
-    const float scale = fp16_rescale ? 1.0f / float(1 << (l / kRescaleEvery)) : 1.0f;
-    w.output = b.matrix(n("att.output.weight"), C, C, scale);
-    w.ffn = bind_channel_mix(b, info, l, scale);
-    layers.push_back(std::move(w));
-  }
-  return layers;
-}
+};
 
 // A layer's state: att_x, then aa, bb, pp (the wkv's numerator, denominator and exponent),
 // then ffn_x, C floats each.
@@ -60,10 +40,29 @@ enum StateAt { kAttX = 0, kAA = 1, kFfnX = 4 };
 
 struct Version {
   template <class B>
-  using Weights = std::vector<Layer<B>>;
+  using Weights = v4::Weights<B>;
   template <class B>
   static Weights<B> bind(B& b, const ModelInfo& info, bool fp16_rescale) {
-    return v4::bind(b, info, fp16_rescale);
+    const int C = info.n_embd;
+    const size_t Cs = size_t(C);
+    Weights<B> out;
+    out.layers = bind_layers(info, [&](int l, auto n) {
+      Layer<B> w;
+      w.ln1 = bind_norm(b, n("ln1"), Cs);
+      w.mix[R] = b.vec(n("att.time_mix_r"), Cs);
+      w.mix[K] = b.vec(n("att.time_mix_k"), Cs);
+      w.mix[V] = b.vec(n("att.time_mix_v"), Cs);
+      std::vector<float> decay = b.host_vec(n("att.time_decay"), Cs);
+      for (float& d : decay) d = -std::exp(d);
+      w.decay = b.vec(std::move(decay), "tensor '" + n("att.time_decay") + "'");
+      w.first = b.vec(n("att.time_first"), Cs);
+      w.rkv = b.stack({n("att.receptance.weight"), n("att.key.weight"), n("att.value.weight")}, C, C);
+      const float scale = fp16_rescale ? 1.0f / float(1 << (l / kRescaleEvery)) : 1.0f;
+      w.output = b.matrix(n("att.output.weight"), C, C, scale);
+      w.ffn = bind_channel_mix(b, info, l, scale);
+      return w;
+    });
+    return out;
   }
 
   template <class O>
@@ -80,7 +79,7 @@ struct Version {
 
   template <class O>
   static void layer(O& o, const Weights<typename O::Binder>& ws, int l, Scratch<O>& s) {
-    const Layer<typename O::Binder>& w = ws[size_t(l)];
+    const Layer<typename O::Binder>& w = ws.layers[size_t(l)];
     o.ln_shift(w.ln1, l, kAttX, /*delta=*/false, w.mix, kMixes, s.mixed);
     o.products(w.rkv, s.mixed, s.proj, kMixes);
     o.wkv4(l, kAA, s.proj[R], s.proj[K], s.proj[V], w.decay, w.first, s.y);

@@ -25,6 +25,11 @@ struct Layer {
   ChannelMix<B> ffn;
 };
 
+template <class B>
+struct Weights {
+  std::vector<Layer<B>> layers;
+};
+
 // A per-channel vector from a tensor of C values or of one value per head (5.0/5.1), with
 // f applied in double precision.
 template <class B, class F>
@@ -41,48 +46,42 @@ typename B::Vec per_channel(B& b, const std::string& name, const ModelInfo& info
   return b.vec(std::move(out), "tensor '" + name + "'");
 }
 
-template <class B>
-std::vector<Layer<B>> bind(B& b, const ModelInfo& info) {
-  const int C = info.n_embd;
-  const size_t Cs = size_t(C);
-  std::vector<Layer<B>> layers;
-  for (int l = 0; l < info.n_layer; l++) {
-    auto n = [&](const char* s) { return layer_name(l, s); };
-    Layer<B> w;
-    w.ln1 = bind_norm(b, n("ln1"), Cs);
-    w.ln_x = bind_norm(b, n("att.ln_x"), Cs);
-    w.mix[R] = b.vec(n("att.time_mix_r"), Cs);
-    w.mix[K] = b.vec(n("att.time_mix_k"), Cs);
-    w.mix[V] = b.vec(n("att.time_mix_v"), Cs);
-    w.decay = per_channel(b, n("att.time_decay"), info, [](double d) { return std::exp(-std::exp(d)); });
-    // 5.2 stores the bonus itself (time_faaaa); 5.0/5.1 store its log (time_first).
-    if (b.has(n("att.time_faaaa")))
-      w.bonus = per_channel(b, n("att.time_faaaa"), info, [](double u) { return u; });
-    else
-      w.bonus = per_channel(b, n("att.time_first"), info, [](double f) { return std::exp(f); });
-    w.gated = b.has(n("att.gate.weight"));
-    std::vector<std::string> proj = {n("att.receptance.weight"), n("att.key.weight"), n("att.value.weight")};
-    if (w.gated) {
-      w.mix[G] = b.vec(n("att.time_mix_g"), Cs);
-      proj.push_back(n("att.gate.weight"));
-    }
-    w.rkvg = b.stack(proj, C, C);
-    w.output = b.matrix(n("att.output.weight"), C, C);
-    w.ffn = bind_channel_mix(b, info, l);
-    layers.push_back(std::move(w));
-  }
-  return layers;
-}
-
 // A layer's state (RWKV-5 to 7): att_x, ffn_x (C floats each), then the H*N*N matrix state.
 enum StateAt { kAttX = 0, kFfnX = 1, kS = 2 };
 
 struct Version {
   template <class B>
-  using Weights = std::vector<Layer<B>>;
+  using Weights = v5::Weights<B>;
   template <class B>
-  static Weights<B> bind(B& b, const ModelInfo& info, bool) {
-    return v5::bind(b, info);
+  static Weights<B> bind(B& b, const ModelInfo& info, bool /*fp16_rescale*/) {
+    const int C = info.n_embd;
+    const size_t Cs = size_t(C);
+    Weights<B> out;
+    out.layers = bind_layers(info, [&](int l, auto n) {
+      Layer<B> w;
+      w.ln1 = bind_norm(b, n("ln1"), Cs);
+      w.ln_x = bind_norm(b, n("att.ln_x"), Cs);
+      w.mix[R] = b.vec(n("att.time_mix_r"), Cs);
+      w.mix[K] = b.vec(n("att.time_mix_k"), Cs);
+      w.mix[V] = b.vec(n("att.time_mix_v"), Cs);
+      w.decay = per_channel(b, n("att.time_decay"), info, [](double d) { return std::exp(-std::exp(d)); });
+      // 5.2 stores the bonus itself (time_faaaa); 5.0/5.1 store its log (time_first).
+      if (b.has(n("att.time_faaaa")))
+        w.bonus = per_channel(b, n("att.time_faaaa"), info, [](double u) { return u; });
+      else
+        w.bonus = per_channel(b, n("att.time_first"), info, [](double f) { return std::exp(f); });
+      w.gated = b.has(n("att.gate.weight"));
+      std::vector<std::string> proj = {n("att.receptance.weight"), n("att.key.weight"), n("att.value.weight")};
+      if (w.gated) {
+        w.mix[G] = b.vec(n("att.time_mix_g"), Cs);
+        proj.push_back(n("att.gate.weight"));
+      }
+      w.rkvg = b.stack(proj, C, C);
+      w.output = b.matrix(n("att.output.weight"), C, C);
+      w.ffn = bind_channel_mix(b, info, l);
+      return w;
+    });
+    return out;
   }
 
   template <class O>
@@ -99,17 +98,12 @@ struct Version {
 
   template <class O>
   static void layer(O& o, const Weights<typename O::Binder>& ws, int l, Scratch<O>& s) {
-    const Layer<typename O::Binder>& w = ws[size_t(l)];
+    const Layer<typename O::Binder>& w = ws.layers[size_t(l)];
     const int mixes = w.gated ? kMixes : G;
     o.ln_shift(w.ln1, l, kAttX, /*delta=*/false, w.mix, mixes, s.mixed);
     o.products(w.rkvg, s.mixed, s.proj, mixes);
     o.wkv5(l, kS, s.proj[R], s.proj[K], s.proj[V], w.decay, typename O::F{}, w.bonus, s.y);
-    arch::WkvOut<O> out;
-    out.ln_x = &w.ln_x;
-    out.y = s.y;
-    out.gate = w.gated ? Gate::Silu : Gate::None;
-    out.g = s.proj[G];
-    o.add_product(w.output, o.wkv_out(out));
+    o.add_product(w.output, o.wkv_out({&w.ln_x, s.y, w.gated ? Gate::Silu : Gate::None, s.proj[G]}));
     o.channel_mix(w.ffn, l, kFfnX);
   }
 };

@@ -37,51 +37,45 @@ struct Weights {
   int decay_rank = 0;  // the largest
 };
 
-template <class B>
-Weights<B> bind(B& b, const ModelInfo& info) {
-  const int C = info.n_embd;
-  const size_t Cs = size_t(C);
-  Weights<B> out;
-  for (int l = 0; l < info.n_layer; l++) {
-    auto n = [&](const char* s) { return layer_name(l, s); };
-    Layer<B> w;
-    w.ln1 = bind_norm(b, n("ln1"), Cs);
-    w.ln_x = bind_norm(b, n("att.ln_x"), Cs);
-    w.maa_x = b.vec(n("att.time_maa_x"), Cs);
-    const char* mixes[kMixes] = {"att.time_maa_w", "att.time_maa_k", "att.time_maa_v", "att.time_maa_r",
-                                 "att.time_maa_g"};
-    for (int j = 0; j < kMixes; j++) w.maa[j] = b.vec(n(mixes[j]), Cs);
-    w.decay = b.vec(n("att.time_decay"), Cs);
-    w.bonus = b.vec(n("att.time_faaaa"), Cs);
-
-    const std::string w1 = n("att.time_maa_w1");
-    const auto& s1 = b.shape(w1);
-    if (s1.size() != 2 || s1[0] != C || s1[1] <= 0 || s1[1] % kMixes != 0)
-      throw Error("tensor '" + w1 + "' is not [" + std::to_string(C) + ", 5 * rank]");
-    const int D = int(s1[1] / kMixes);
-    if (l > 0 && D != out.maa_rank) throw Error("tensor '" + w1 + "': rank differs from layer 0's");
-    out.maa_rank = D;
-    w.maa_w1 = b.transposed(w1, kMixes * D, C);
-    w.maa_w2 = b.transposed(n("att.time_maa_w2"), kMixes, C, D);
-    w.decay_lora = bind_lora(b, n("att.time_decay_w1"), n("att.time_decay_w2"), C, C, Act::Tanh);
-    out.decay_rank = std::max(out.decay_rank, w.decay_lora.rank());
-    w.kvrg = b.stack({n("att.key.weight"), n("att.value.weight"), n("att.receptance.weight"), n("att.gate.weight")},
-                     C, C);
-    w.output = b.matrix(n("att.output.weight"), C, C);
-    w.ffn = bind_channel_mix(b, info, l);
-    out.layers.push_back(std::move(w));
-  }
-  return out;
-}
-
 enum StateAt { kAttX = 0, kFfnX = 1, kS = 2 };  // as RWKV-5's
 
 struct Version {
   template <class B>
   using Weights = v6::Weights<B>;
   template <class B>
-  static Weights<B> bind(B& b, const ModelInfo& info, bool) {
-    return v6::bind(b, info);
+  static Weights<B> bind(B& b, const ModelInfo& info, bool /*fp16_rescale*/) {
+    const int C = info.n_embd;
+    const size_t Cs = size_t(C);
+    Weights<B> out;
+    out.layers = bind_layers(info, [&](int l, auto n) {
+      Layer<B> w;
+      w.ln1 = bind_norm(b, n("ln1"), Cs);
+      w.ln_x = bind_norm(b, n("att.ln_x"), Cs);
+      w.maa_x = b.vec(n("att.time_maa_x"), Cs);
+      const char* mixes[kMixes] = {"att.time_maa_w", "att.time_maa_k", "att.time_maa_v", "att.time_maa_r",
+                                   "att.time_maa_g"};
+      for (int j = 0; j < kMixes; j++) w.maa[j] = b.vec(n(mixes[j]), Cs);
+      w.decay = b.vec(n("att.time_decay"), Cs);
+      w.bonus = b.vec(n("att.time_faaaa"), Cs);
+
+      const std::string w1 = n("att.time_maa_w1");
+      const auto& s1 = b.shape(w1);
+      if (s1.size() != 2 || s1[0] != C || s1[1] <= 0 || s1[1] % kMixes != 0)
+        throw Error("tensor '" + w1 + "' is not [" + std::to_string(C) + ", 5 * rank]");
+      const int D = int(s1[1] / kMixes);
+      if (l > 0 && D != out.maa_rank) throw Error("tensor '" + w1 + "': rank differs from layer 0's");
+      out.maa_rank = D;
+      w.maa_w1 = b.transposed(w1, kMixes * D, C);
+      w.maa_w2 = b.transposed(n("att.time_maa_w2"), kMixes, C, D);
+      w.decay_lora = bind_lora(b, n("att.time_decay_w1"), n("att.time_decay_w2"), C, C, Act::Tanh);
+      out.decay_rank = std::max(out.decay_rank, w.decay_lora.rank());
+      w.kvrg = b.stack({n("att.key.weight"), n("att.value.weight"), n("att.receptance.weight"), n("att.gate.weight")},
+                       C, C);
+      w.output = b.matrix(n("att.output.weight"), C, C);
+      w.ffn = bind_channel_mix(b, info, l);
+      return w;
+    });
+    return out;
   }
 
   template <class O>
@@ -118,12 +112,7 @@ struct Version {
     o.products(w.kvrg, s.mixed.from(K), s.proj, kProj);
     o.lora(w.decay_lora, s.mixed[W], s.decay, s.mid, s.mid_op);
     o.wkv5(l, kS, s.proj[PR], s.proj[PK], s.proj[PV], w.decay, s.decay, w.bonus, s.y);
-    arch::WkvOut<O> out;
-    out.ln_x = &w.ln_x;
-    out.y = s.y;
-    out.gate = Gate::Silu;
-    out.g = s.proj[PG];
-    o.add_product(w.output, o.wkv_out(out));
+    o.add_product(w.output, o.wkv_out({&w.ln_x, s.y, Gate::Silu, s.proj[PG]}));
     o.channel_mix(w.ffn, l, kFfnX);
   }
 };

@@ -31,40 +31,6 @@ struct Weights {
   int max_rank = 0;  // of all the low-rank products
 };
 
-template <class B>
-Weights<B> bind(B& b, const ModelInfo& info) {
-  const int C = info.n_embd;
-  const size_t Cs = size_t(C);
-  const char* const mix_names[kMixes] = {"att.x_r", "att.x_k", "att.x_v", "att.x_w", "att.x_a", "att.x_g"};
-  Weights<B> out;
-  for (int l = 0; l < info.n_layer; l++) {
-    auto n = [&](const char* s) { return layer_name(l, s); };
-    Layer<B> w;
-    w.ln1 = bind_norm(b, n("ln1"), Cs);
-    w.ln_x = bind_norm(b, n("att.ln_x"), Cs);
-    for (int j = 0; j < kMixes; j++) w.mix[j] = b.vec(n(mix_names[j]), Cs);
-    w.w0 = b.vec(n("att.w0"), Cs);
-    w.a0 = b.vec(n("att.a0"), Cs);
-    w.k_k = b.vec(n("att.k_k"), Cs);
-    w.k_a = b.vec(n("att.k_a"), Cs);
-    w.r_k = b.vec(n("att.r_k"), Cs);
-    w.w_lora = bind_lora(b, n("att.w1"), n("att.w2"), C, C, Act::Tanh);
-    w.a_lora = bind_lora(b, n("att.a1"), n("att.a2"), C, C, Act::None);
-    w.g_lora = bind_lora(b, n("att.g1"), n("att.g2"), C, C, Act::Sigmoid);
-    out.max_rank = std::max({out.max_rank, w.w_lora.rank(), w.a_lora.rank(), w.g_lora.rank()});
-    if (l > 0) {
-      w.v0 = b.vec(n("att.v0"), Cs);
-      w.v_lora = bind_lora(b, n("att.v1"), n("att.v2"), C, C, Act::None);
-      out.max_rank = std::max(out.max_rank, w.v_lora.rank());
-    }
-    w.rkv = b.stack({n("att.receptance.weight"), n("att.key.weight"), n("att.value.weight")}, C, C);
-    w.output = b.matrix(n("att.output.weight"), C, C);
-    w.ffn = bind_channel_mix(b, info, l);
-    out.layers.push_back(std::move(w));
-  }
-  return out;
-}
-
 enum StateAt { kAttX = 0, kFfnX = 1, kS = 2 };  // as RWKV-5's
 
 // The per-token quantities before the recurrence, in place: v mixed with layer 0's v through
@@ -81,8 +47,36 @@ struct Version {
   template <class B>
   using Weights = v7::Weights<B>;
   template <class B>
-  static Weights<B> bind(B& b, const ModelInfo& info, bool) {
-    return v7::bind(b, info);
+  static Weights<B> bind(B& b, const ModelInfo& info, bool /*fp16_rescale*/) {
+    const int C = info.n_embd;
+    const size_t Cs = size_t(C);
+    const char* const mix_names[kMixes] = {"att.x_r", "att.x_k", "att.x_v", "att.x_w", "att.x_a", "att.x_g"};
+    Weights<B> out;
+    out.layers = bind_layers(info, [&](int l, auto n) {
+      Layer<B> w;
+      w.ln1 = bind_norm(b, n("ln1"), Cs);
+      w.ln_x = bind_norm(b, n("att.ln_x"), Cs);
+      for (int j = 0; j < kMixes; j++) w.mix[j] = b.vec(n(mix_names[j]), Cs);
+      w.w0 = b.vec(n("att.w0"), Cs);
+      w.a0 = b.vec(n("att.a0"), Cs);
+      w.k_k = b.vec(n("att.k_k"), Cs);
+      w.k_a = b.vec(n("att.k_a"), Cs);
+      w.r_k = b.vec(n("att.r_k"), Cs);
+      w.w_lora = bind_lora(b, n("att.w1"), n("att.w2"), C, C, Act::Tanh);
+      w.a_lora = bind_lora(b, n("att.a1"), n("att.a2"), C, C, Act::None);
+      w.g_lora = bind_lora(b, n("att.g1"), n("att.g2"), C, C, Act::Sigmoid);
+      out.max_rank = std::max({out.max_rank, w.w_lora.rank(), w.a_lora.rank(), w.g_lora.rank()});
+      if (l > 0) {
+        w.v0 = b.vec(n("att.v0"), Cs);
+        w.v_lora = bind_lora(b, n("att.v1"), n("att.v2"), C, C, Act::None);
+        out.max_rank = std::max(out.max_rank, w.v_lora.rank());
+      }
+      w.rkv = b.stack({n("att.receptance.weight"), n("att.key.weight"), n("att.value.weight")}, C, C);
+      w.output = b.matrix(n("att.output.weight"), C, C);
+      w.ffn = bind_channel_mix(b, info, l);
+      return w;
+    });
+    return out;
   }
 
   template <class O>
@@ -133,16 +127,7 @@ struct Version {
     o.v7_prepare(q);
     o.wkv7(l, kS, s.proj[R], s.w, s.proj[K], s.proj[V], /*a=*/s.kk, /*b=*/s.a, s.y);
 
-    arch::WkvOut<O> out;
-    out.ln_x = &p.ln_x;
-    out.y = s.y;
-    out.gate = Gate::Plain;
-    out.g = s.g;
-    out.r_k = &p.r_k;
-    out.r = s.proj[R];
-    out.k = s.proj[K];
-    out.v = s.proj[V];
-    o.add_product(p.output, o.wkv_out(out));
+    o.add_product(p.output, o.wkv_out({&p.ln_x, s.y, Gate::Plain, s.g, &p.r_k, s.proj[R], s.proj[K], s.proj[V]}));
     o.channel_mix(p.ffn, l, kFfnX);
   }
 };

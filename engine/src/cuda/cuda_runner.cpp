@@ -58,7 +58,19 @@ CudaRunner::CudaRunner(const ModelInfo& info, const TensorMap& tensors, const De
     load_embedding(ends.ln0.w, ends.ln0.b);
     ln_out_ = ends.ln_out;
     head_ = ends.head;
-    x_ = scratch_f32(size_t(C), "the residual stream");
+    x_ = floats(size_t(C), "the residual stream");
+    const size_t F = size_t(info.n_ffn), Cs = size_t(C);
+    pass_.info = &info_;
+    pass_.x = x_;
+    pass_.per_layer = per_layer_;
+    pass_.state_floats = state_floats_;
+    pass_.y_op = operands(Cs, "the time mix's output");
+    pass_.ffn.xk = operands(Cs, "the channel mix's inputs");
+    pass_.ffn.xr = operands(Cs, "the channel mix's inputs");
+    pass_.ffn.hidden = floats(F, "the channel mix's hidden layer");
+    pass_.ffn.hidden_op = operands(F, "the channel mix's hidden layer");
+    pass_.ffn.out = floats(Cs, "the channel mix's output");
+    pass_.ffn.r = floats(Cs, "the channel mix's receptance");
     tokens_dev_ = pool_.alloc_n<uint32_t>(kRows, "token ids");
     slots_dev_ = pool_.alloc_n<uint32_t>(kMaxStreams, "slot numbers");
     head_in_ = pool_.alloc(size_t(kMaxStreams) * size_t(C) * elem_bytes(type_), "the head's input");
@@ -91,24 +103,20 @@ CudaRunner::~CudaRunner() {
   cudaGetLastError();
 }
 
-float* CudaRunner::scratch_f32(size_t per_row, const std::string& what) {
+float* CudaRunner::floats(size_t per_row, const std::string& what) {
   return pool_.alloc_n<float>(size_t(kRows) * per_row, what);
 }
 
-void* CudaRunner::scratch_op(size_t per_row, const std::string& what) {
+void* CudaRunner::operands(size_t per_row, const std::string& what) {
   return pool_.alloc(size_t(kRows) * per_row * elem_bytes(type_), what);
 }
 
-ChannelMixScratch CudaRunner::channel_mix_scratch() {
-  const size_t C = size_t(info_.n_embd), F = size_t(info_.n_ffn);
-  ChannelMixScratch s;
-  s.xk = scratch_op(C, "the channel mix's inputs");
-  s.xr = scratch_op(C, "the channel mix's inputs");
-  s.hidden = scratch_f32(F, "the channel mix's hidden layer");
-  s.hidden_op = scratch_op(F, "the channel mix's hidden layer");
-  s.out = scratch_f32(C, "the channel mix's output");
-  s.r = scratch_f32(C, "the channel mix's receptance");
-  return s;
+FGroup CudaRunner::floats(int n, size_t per_row, const std::string& what) {
+  return {floats(size_t(n) * per_row, what), size_t(kRows) * per_row};
+}
+
+OpGroup CudaRunner::operands(int n, size_t per_row, const std::string& what) {
+  return {operands(size_t(n) * per_row, what), size_t(kRows) * per_row, elem_bytes(type_)};
 }
 
 // ln0 is applied to the whole table once: a slice of rows at a time is converted to fp32 on
@@ -425,6 +433,7 @@ bool CudaRunner::run_queued(const Pass& p, std::span<const uint32_t> tokens, flo
   const bool want = logits && which != Logits::None;
   reserve(B, p.source != Source::InPlace, p.source == Source::Staged);
   state_ = p.source == Source::InPlace ? p.batch : work_.as<float>();
+  pass_.state = state_;
   uint32_t* tok = tokens_host_.as<uint32_t>();
 
   bool staged = want;  // else the logits went straight to `logits`

@@ -1,6 +1,7 @@
-// What every architecture shares on the GPU: weights and scratch in device memory, the
-// embedding (LayerNorm ln0 applied to the whole table at load), ln_out + head for the
-// tokens whose logits are wanted, and the way work reaches the device:
+// The GPU backend's runner: weights and scratch in device memory, the embedding (LayerNorm
+// ln0 applied to the whole table at load), ln_out + head for the tokens whose logits are
+// wanted, between them a version's layers (arch/versions.h) over cuda::LayerOps, and the
+// way work reaches the device:
 //  - A State is a host object: eval() copies the states in (through pinned staging), runs
 //    and copies them back, so a State is always current and can be forked, saved or fed to
 //    any backend. On error the host states are left as they were.
@@ -24,6 +25,7 @@
 #include "arch/ends.h"
 #include "cuda/channel_mix.h"
 #include "cuda/exec.h"
+#include "cuda/layer_ops.h"
 #include "cuda/upload.h"
 #include "model/runner.h"
 
@@ -56,6 +58,12 @@ class CudaRunner : public Runner {
   void put_state(float* slot, const State& s);  // checks that s belongs to this model
   void get_state(const float* slot, State& s);
 
+  // Scratch for kRows rows, for the layer sequences' Scratch (arch/layer_ops.h).
+  float* floats(size_t per_row, const std::string& what);
+  void* operands(size_t per_row, const std::string& what);  // in the operand type
+  FGroup floats(int n, size_t per_row, const std::string& what);
+  OpGroup operands(int n, size_t per_row, const std::string& what);
+
   const Device& device() const { return dev_; }
   ElemType operand_type() const { return type_; }
   size_t state_floats() const { return state_floats_; }
@@ -66,14 +74,8 @@ class CudaRunner : public Runner {
   virtual void layers(int B, int T) = 0;
 
   Exec exec() const { return Exec{&dev_, stream_, blas_.get(), type_}; }
-  float* scratch_f32(size_t per_row, const std::string& what);  // kRows rows
-  void* scratch_op(size_t per_row, const std::string& what);    // kRows rows, operand type
-  ChannelMixScratch channel_mix_scratch();
-  // Operand-type pointer `elements` past base.
-  void* op_at(void* base, size_t elements) const {
-    return static_cast<uint8_t*>(base) + elements * elem_bytes(type_);
-  }
-  float* layer_state(int l) const { return state_ + size_t(l) * per_layer_; }
+  // What the layers of a pass work on (the residual stream, the states, shared scratch).
+  const PassBuffers& pass_buffers() const { return pass_; }
 
   Device dev_;
   ElemType type_;
@@ -84,6 +86,7 @@ class CudaRunner : public Runner {
   float* x_ = nullptr;
   size_t per_layer_ = 0, state_floats_ = 0;
   float* state_ = nullptr;  // the current pass's states
+  PassBuffers pass_;
 
  private:
   // Where a pass finds its B states.
