@@ -17,12 +17,26 @@
 //   add_product(mat, in)             x += mat in
 //   wkv_out(WkvOut) -> Op            GroupNorm and the gate (and RWKV-7's r·k bonus)
 //   channel_mix(ffn, l, carry)       x += ChannelMix(LN2(x))
-//   the versions' own steps: wkv4, wkv5 (RWKV-5/6), v6_mix, v7_prepare, wkv7
+//   wkv(l, S, w, y)                  a matrix-state recurrence: w is the version's Wkv, whose
+//                                    head() is the reference maths for one head and token
+//                                    (the CPU runs it; a GPU runs its own kernel)
+//   the versions' own steps: wkv4, v6_mix, v7_prepare
 //   rescaled(), scale_residual(f)    RWKV-4's fp16 rescaling (arch/v4.h)
 #pragma once
 #include "arch/binder.h"
 
 namespace rwkv::arch {
+
+// A dot product summed in 8 fixed lanes: vectorisable, and the same order for any caller.
+inline float dot(const float* a, const float* b, int n) {
+  float acc[8] = {};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+  float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
 
 enum class Gate { None, Silu, Plain };  // y *= silu(g), y *= g
 

@@ -49,6 +49,33 @@ typename B::Vec per_channel(B& b, const std::string& name, const ModelInfo& info
 // A layer's state (RWKV-5 to 7): att_x, ffn_x (C floats each), then the H*N*N matrix state.
 enum StateAt { kAttX = 0, kFfnX = 1, kS = 2 };
 
+// RWKV-5/6's recurrence (docs/REFERENCE.md), per head, S[i][j] with i the key and j the value
+// channel:  y[j] = sum_i r[i] (u[i] k[i] v[j] + S[i][j]);  S[i][j] = w[i] S[i][j] + k[i] v[j].
+// The decay w is `decay` (RWKV-5: per channel, exp(-exp(time_decay)) bound), or with
+// token_decay set (RWKV-6) exp(-exp(decay + token_decay)) per token.
+template <class O>
+struct Wkv {
+  typename O::F r{}, k{}, v{}, token_decay{};
+  const typename O::Binder::Vec *decay = nullptr, *bonus = nullptr;
+
+  // One token of one head on the host: `at` is the head's first element in the token's row,
+  // `off` its first channel; s the head's N x N state.
+  void head(int N, float* s, size_t at, size_t off, float* y) const {
+    const float *rt = r + at, *kt = k + at, *vt = v + at, *u = bonus->data() + off, *d = decay->data() + off;
+    for (int j = 0; j < N; j++) y[j] = 0;
+    for (int i = 0; i < N; i++) {
+      float* si = s + size_t(i) * size_t(N);
+      const float ri = rt[i], ki = kt[i], ui = u[i];
+      const float wi = token_decay ? std::exp(-std::exp(d[i] + token_decay[at + size_t(i)])) : d[i];
+      for (int j = 0; j < N; j++) {
+        const float kv = ki * vt[j];
+        y[j] += ri * (ui * kv + si[j]);
+        si[j] = wi * si[j] + kv;
+      }
+    }
+  }
+};
+
 struct Version {
   template <class B>
   using Weights = v5::Weights<B>;
@@ -102,7 +129,7 @@ struct Version {
     const int mixes = w.gated ? kMixes : G;
     o.ln_shift(w.ln1, l, kAttX, /*delta=*/false, w.mix, mixes, s.mixed);
     o.products(w.rkvg, s.mixed, s.proj, mixes);
-    o.wkv5(l, kS, s.proj[R], s.proj[K], s.proj[V], w.decay, typename O::F{}, w.bonus, s.y);
+    o.wkv(l, kS, Wkv<O>{s.proj[R], s.proj[K], s.proj[V], {}, &w.decay, &w.bonus}, s.y);
     o.add_product(w.output, o.wkv_out({&w.ln_x, s.y, w.gated ? Gate::Silu : Gate::None, s.proj[G]}));
     o.channel_mix(w.ffn, l, kFfnX);
   }

@@ -8,6 +8,7 @@
 #include "arch/channel_mix.h"
 #include "arch/layer_ops.h"
 #include "arch/lora.h"
+#include "arch/v5.h"
 
 namespace rwkv::arch::v6 {
 
@@ -37,7 +38,7 @@ struct Weights {
   int decay_rank = 0;  // the largest
 };
 
-enum StateAt { kAttX = 0, kFfnX = 1, kS = 2 };  // as RWKV-5's
+using v5::kAttX, v5::kFfnX, v5::kS;  // RWKV-5's state layout
 
 struct Version {
   template <class B>
@@ -111,7 +112,7 @@ struct Version {
     static_assert(W == 0 && K == 1 && PK == 0, "kvrg reads the mixes after w");
     o.products(w.kvrg, s.mixed.from(K), s.proj, kProj);
     o.lora(w.decay_lora, s.mixed[W], s.decay, s.mid, s.mid_op);
-    o.wkv5(l, kS, s.proj[PR], s.proj[PK], s.proj[PV], w.decay, s.decay, w.bonus, s.y);
+    o.wkv(l, kS, v5::Wkv<O>{s.proj[PR], s.proj[PK], s.proj[PV], s.decay, &w.decay, &w.bonus}, s.y);
     o.add_product(w.output, o.wkv_out({&w.ln_x, s.y, Gate::Silu, s.proj[PG]}));
     o.channel_mix(w.ffn, l, kFfnX);
   }

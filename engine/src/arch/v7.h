@@ -8,6 +8,7 @@
 #include "arch/channel_mix.h"
 #include "arch/layer_ops.h"
 #include "arch/lora.h"
+#include "arch/v5.h"
 
 namespace rwkv::arch::v7 {
 
@@ -31,7 +32,26 @@ struct Weights {
   int max_rank = 0;  // of all the low-rank products
 };
 
-enum StateAt { kAttX = 0, kFfnX = 1, kS = 2 };  // as RWKV-5's
+using v5::kAttX, v5::kFfnX, v5::kS;  // RWKV-5's state layout
+
+// RWKV-7's recurrence (docs/REFERENCE.md), per head, S[i][j] with i the value and j the key
+// channel:  sa = sum_j S[i][j] a[j];  S[i][j] = S[i][j] w[j] + v[i] k[j] + sa b[j];
+// y[i] = sum_j S[i][j] r[j]  (the layer passes a = -kk and b = kk * a).
+template <class O>
+struct Wkv {
+  typename O::F r{}, w{}, k{}, v{}, a{}, b{};
+
+  // One token of one head on the host (as v5::Wkv::head).
+  void head(int N, float* s, size_t at, size_t, float* y) const {
+    const float *rt = r + at, *wt = w + at, *kt = k + at, *vt = v + at, *aa = a + at, *bt = b + at;
+    for (int i = 0; i < N; i++) {
+      float* si = s + size_t(i) * size_t(N);
+      const float sa = dot(si, aa, N), vi = vt[i];
+      for (int j = 0; j < N; j++) si[j] = si[j] * wt[j] + vi * kt[j] + sa * bt[j];
+      y[i] = dot(si, rt, N);
+    }
+  }
+};
 
 // The per-token quantities before the recurrence, in place: v mixed with layer 0's v through
 // the value residual (vg; layer 0 has none and keeps its v in v_first), the decay
@@ -125,7 +145,7 @@ struct Version {
     q.k_a = &p.k_a;
     q.v0 = &p.v0;
     o.v7_prepare(q);
-    o.wkv7(l, kS, s.proj[R], s.w, s.proj[K], s.proj[V], /*a=*/s.kk, /*b=*/s.a, s.y);
+    o.wkv(l, kS, Wkv<O>{s.proj[R], s.w, s.proj[K], s.proj[V], /*a=*/s.kk, /*b=*/s.a}, s.y);
 
     o.add_product(p.output, o.wkv_out({&p.ln_x, s.y, Gate::Plain, s.g, &p.r_k, s.proj[R], s.proj[K], s.proj[V]}));
     o.channel_mix(p.ffn, l, kFfnX);

@@ -6,7 +6,6 @@
 
 #include "arch/v7.h"
 #include "cpu/lora.h"
-#include "cpu/wkv.h"
 
 namespace rwkv::cpu {
 
@@ -124,18 +123,6 @@ void LayerOps::wkv4(int l, int aa_at, F r, F k, F v, const Vec& decay, const Vec
   }
 }
 
-void LayerOps::wkv5(int l, int S, F r, F k, F v, const Vec& decay, F token_decay, const Vec& bonus, F y) {
-  if (!token_decay) {
-    cpu::wkv5(pool_, T_, info_.n_head, info_.head_size, r, k, v, decay.data(), 0, bonus.data(), part(l, S), y);
-    return;
-  }
-  for (int t = 0; t < rows_; t++) {
-    float* d = token_decay + size_t(t) * size_t(C_);
-    for (int i = 0; i < C_; i++) d[i] = std::exp(-std::exp(decay[size_t(i)] + d[i]));
-  }
-  cpu::wkv5(pool_, T_, info_.n_head, info_.head_size, r, k, v, token_decay, size_t(C_), bonus.data(), part(l, S), y);
-}
-
 void LayerOps::v6_mix(const Matrix& w1, const Binder::Stack& w2, const Vec* maa, Op xxx, F xx, F dx, F mid, Op,
                       Group m, Group out) {
   const int n = int(w2.size()), D = w1.rows / n;
@@ -180,10 +167,6 @@ void LayerOps::v7_prepare(const arch::v7::Prepare<LayerOps>& p) {
     p.a[c] = p.kk[c] * p.a[c];  // b
     p.kk[c] = -p.kk[c];
   }
-}
-
-void LayerOps::wkv7(int l, int S, F r, F w, F k, F v, F a, F b, F y) {
-  cpu::wkv7(pool_, T_, info_.n_head, info_.head_size, r, w, k, v, a, b, part(l, S), y);
 }
 
 }  // namespace rwkv::cpu

@@ -54,21 +54,42 @@ class LayerOps {
 
   // RWKV-4: y = sigmoid(r) * wkv, the state's aa, bb, pp from vector `aa` on.
   void wkv4(int l, int aa, F r, F k, F v, const Vec& decay, const Vec& first, Op y);
-  // RWKV-5/6 (cpu/wkv.h): the decay is `decay` itself, or with token_decay set
-  // exp(-exp(decay + token_decay)) per token.
-  void wkv5(int l, int S, F r, F k, F v, const Vec& decay, F token_decay, const Vec& bonus, F y);
+  // A matrix-state recurrence (arch/v5.h, v7.h: Wkv), w.head() for every stream, head and
+  // token: the (stream, head) pairs in parallel, each scanned over the pass's T tokens. Each
+  // head's arithmetic is the same whatever T and B, so step, chunked and batched feeding agree
+  // exactly.
+  template <class W>
+  void wkv(int l, int S, const W& w, F y) {
+    const int H = info_.n_head, N = info_.head_size, B = int(states_.size());
+    const size_t C = size_t(C_), n = size_t(N);
+    for_heads(B, H, N, [&](int b, int h) {
+      float* s = part(l, S).at(b) + size_t(h) * n * n;
+      for (int t = 0; t < T_; t++) {
+        const size_t at = (size_t(b) * size_t(T_) + size_t(t)) * C + size_t(h) * n;
+        w.head(N, s, at, size_t(h) * n, y + at);
+      }
+    });
+  }
   // RWKV-6's data-dependent mixes: out[j] = xx + dx * (maa[j] + (tanh(xxx w1) w2[j])).
   void v6_mix(const Matrix& w1, const Binder::Stack& w2, const Vec* maa, Op xxx, F xx, F dx, F mid, Op mid_op,
               Group m, Group out);
   // RWKV-7's per-token quantities; see arch/v7.h.
   void v7_prepare(const arch::v7::Prepare<LayerOps>& a);
-  void wkv7(int l, int S, F r, F w, F k, F v, F a, F b, F y);
 
   bool rescaled() const { return false; }
   void scale_residual(float) {}
 
  private:
   float* take(size_t per_row);
+  // Runs fn(b, h) for every stream and head, on the pool when the pass pays for it.
+  template <class Fn>
+  void for_heads(int B, int H, int N, const Fn& fn) {
+    const int n = B * H;
+    if (n > 1 && pool_.size() > 1 && double(T_) * n * N * N >= double(1 << 15))
+      pool_.parallel_for(n, [&](int i) { fn(i / H, i % H); });
+    else
+      for (int i = 0; i < n; i++) fn(i / H, i % H);
+  }
   StatePart part(int l, int at) const { return {states_, l, size_t(at) * size_t(C_)}; }
 
   ThreadPool& pool_;

@@ -42,15 +42,4 @@ void lerp(const float* x, const float* dx, const float* m, int T, int C, float* 
 // Each group of N floats of x[T, C] scaled to unit L2 norm (norm clamped below by eps).
 void l2_normalize_groups(float* x, int T, int C, int N, float eps);
 
-// Dot product summed in 8 fixed lanes (vectorisable, the same order for any caller).
-inline float dot(const float* a, const float* b, int n) {
-  float acc[8] = {};
-  int i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
-  float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-  for (; i < n; i++) s += a[i] * b[i];
-  return s;
-}
-
 }  // namespace rwkv::cpu

@@ -1,6 +1,6 @@
 // The GPU backend's runner: weights and scratch in device memory, the embedding (LayerNorm
 // ln0 applied to the whole table at load), ln_out + head for the tokens whose logits are
-// wanted, between them a version's layers (arch/versions.h) over cuda::LayerOps, and the
+// wanted, between them a version's layers (cuda/layers.cpp), and the
 // way work reaches the device:
 //  - A State is a host object: eval() copies the states in (through pinned staging), runs
 //    and copies them back, so a State is always current and can be forked, saved or fed to
@@ -25,7 +25,7 @@
 #include "arch/ends.h"
 #include "cuda/channel_mix.h"
 #include "cuda/exec.h"
-#include "cuda/layer_ops.h"
+#include "cuda/pass_buffers.h"
 #include "cuda/upload.h"
 #include "model/runner.h"
 
@@ -139,5 +139,8 @@ class CudaRunner : public Runner {
   bool require_graphs_ = false;  // RWKV_CUDA_GRAPHS=require: a failed capture throws
   std::mutex mu_;
 };
+
+// The runner of the model's version (cuda/layers.cpp).
+std::unique_ptr<CudaRunner> make_runner(const ModelInfo& info, const TensorMap& tensors, const Device& dev);
 
 }  // namespace rwkv::cuda

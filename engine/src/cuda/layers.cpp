@@ -1,16 +1,69 @@
-#include "cuda/layer_ops.h"
-
+// The GPU runner of every version: a version's weights, its scratch and its layer sequence
+// (arch/versions.h) over the GPU's operations, LayerOps: products through cuBLAS in the
+// operand type, LayerNorm fused with the token shift, GroupNorm fused with the gate, one
+// kernel per recurrence and per version's own step, enqueued on the runner's stream. A new
+// version's recurrence is one more wkv() here and its kernel in kernels/cuda.
 #include "kernels/cuda/elementwise.h"
 #include "kernels/cuda/norm.h"
 #include "kernels/cuda/v6_mix.h"
 #include "kernels/cuda/v7_prepare.h"
 #include "kernels/cuda/wkv4.h"
 #include "kernels/cuda/wkv_heads.h"
+#include "arch/layer_ops.h"
+#include "arch/versions.h"
+#include "cuda/cuda_runner.h"
 #include "cuda/kernel_args.h"
 #include "cuda/lora.h"
 #include "rwkv/error.h"
 
 namespace rwkv::cuda {
+
+namespace {
+
+class LayerOps {
+ public:
+  using Binder = Uploader;
+  using F = float*;
+  using Op = void*;
+  using FGroup = cuda::FGroup;
+  using OpGroup = cuda::OpGroup;
+  using Vec = Binder::Vec;
+  using Norm = arch::Norm<Binder>;
+
+  LayerOps(const Exec& e, const PassBuffers& p, int B, int T) : e_(e), p_(p), B_(B), T_(T), rows_(B * T) {}
+
+  void ln_shift(const Norm& ln, int l, int carry, bool delta, const Vec* mix, int n, OpGroup out, F xx = nullptr,
+                F dx = nullptr);
+  void products(const DeviceMatrix& w, OpGroup in, FGroup out, int n);
+  void lora(const arch::Lora<Binder>& w, Op in, F out, F mid, Op mid_op);
+  void add_product(const DeviceMatrix& w, Op in);
+  Op wkv_out(const arch::WkvOut<LayerOps>& a);
+  void channel_mix(const arch::ChannelMix<Binder>& w, int l, int carry);
+
+  void wkv4(int l, int aa, F r, F k, F v, Vec decay, Vec first, Op y);
+  void wkv(int l, int S, const arch::v5::Wkv<LayerOps>& w, F y);
+  void wkv(int l, int S, const arch::v7::Wkv<LayerOps>& w, F y);
+  void v6_mix(const DeviceMatrix& w1, const DeviceMatrix& w2, const Vec* maa, Op xxx, F xx, F dx, F mid, Op mid_op,
+              FGroup m, OpGroup out);
+  void v7_prepare(const arch::v7::Prepare<LayerOps>& a);
+
+  bool rescaled() const { return e_.type == ElemType::F16; }
+  void scale_residual(float f);
+
+ private:
+  float* state_at(int l, int at) const {
+    return p_.state + size_t(l) * p_.per_layer + size_t(at) * size_t(p_.info->n_embd);
+  }
+  Exec e_;
+  const PassBuffers& p_;
+  int B_, T_, rows_;
+};
+
+void require_head_size(const ModelInfo& info) {
+  if (info.head_size != 0 && !wkv_head_size_supported(info.head_size))
+    throw Error("head size " + std::to_string(info.head_size) + " is not supported by the CUDA backend (supported: " +
+                wkv_head_sizes() + ")");
+}
 
 void LayerOps::ln_shift(const Norm& ln, int l, int carry, bool delta, const Vec* mix, int n, OpGroup out, F xx,
                         F dx) {
@@ -76,28 +129,28 @@ void LayerOps::wkv4(int l, int aa, F r, F k, F v, Vec decay, Vec first, Op y) {
   e_.ok(cuda::wkv4(a, e_.type, e_.stream), "wkv4");
 }
 
-void LayerOps::wkv5(int l, int S, F r, F k, F v, Vec decay, F token_decay, Vec bonus, F y) {
+void LayerOps::wkv(int l, int S, const arch::v5::Wkv<LayerOps>& w, F y) {
   Wkv5Args a;
   a.B = B_;
   a.T = T_;
   a.C = p_.info->n_embd;
   a.N = p_.info->head_size;
-  a.r = r;
-  a.k = k;
-  a.v = v;
-  if (token_decay) {  // exp(-exp(decay + token_decay)), inside the kernel
-    a.w = token_decay;
+  a.r = w.r;
+  a.k = w.k;
+  a.v = w.v;
+  if (w.token_decay) {  // exp(-exp(decay + token_decay)), inside the kernel
+    a.w = w.token_decay;
     a.w_stride = size_t(a.C);
-    a.w_bias = decay;
+    a.w_bias = *w.decay;
   } else {
-    a.w = decay;
+    a.w = *w.decay;
     a.w_stride = 0;
   }
-  a.u = bonus;
+  a.u = *w.bonus;
   a.S = state_at(l, S);
   a.state_stride = p_.state_floats;
   a.y = y;
-  e_.ok(cuda::wkv5(a, e_.stream), token_decay ? "wkv5 (v6)" : "wkv5");
+  e_.ok(cuda::wkv5(a, e_.stream), w.token_decay ? "wkv5 (v6)" : "wkv5");
 }
 
 void LayerOps::v6_mix(const DeviceMatrix& w1, const DeviceMatrix& w2, const Vec* maa, Op xxx, F xx, F dx, F mid,
@@ -140,18 +193,18 @@ void LayerOps::v7_prepare(const arch::v7::Prepare<LayerOps>& p) {
   e_.ok(cuda::v7_prepare(q, e_.stream), "v7_prepare");
 }
 
-void LayerOps::wkv7(int l, int S, F r, F w, F k, F v, F a, F b, F y) {
+void LayerOps::wkv(int l, int S, const arch::v7::Wkv<LayerOps>& w, F y) {
   Wkv7Args x;
   x.B = B_;
   x.T = T_;
   x.C = p_.info->n_embd;
   x.N = p_.info->head_size;
-  x.r = r;
-  x.w = w;
-  x.k = k;
-  x.v = v;
-  x.a = a;
-  x.b = b;
+  x.r = w.r;
+  x.w = w.w;
+  x.k = w.k;
+  x.v = w.v;
+  x.a = w.a;
+  x.b = w.b;
   x.S = state_at(l, S);
   x.state_stride = p_.state_floats;
   x.y = y;
@@ -160,6 +213,35 @@ void LayerOps::wkv7(int l, int S, F r, F w, F k, F v, F a, F b, F y) {
 
 void LayerOps::scale_residual(float f) {
   e_.ok(scale(p_.x, size_t(rows_) * size_t(p_.info->n_embd), f, e_.stream), "scale");
+}
+
+// A version's weights (fp16 models of RWKV-4 rescaled, arch/v4.h), its scratch, and its layer
+// sequence.
+template <class V>
+class Layers final : public CudaRunner {
+ public:
+  Layers(const ModelInfo& info, const TensorMap& tensors, const Device& dev)
+      : CudaRunner((require_head_size(info), info), tensors, dev),
+        w_(V::bind(up_, info, /*fp16_rescale=*/type_ == ElemType::F16)),
+        s_(*this, w_, info) {}
+
+ protected:
+  void layers(int B, int T) override {
+    LayerOps o(exec(), pass_buffers(), B, T);
+    for (int l = 0; l < info_.n_layer; l++) V::layer(o, w_, l, s_);
+  }
+
+ private:
+  typename V::template Weights<Uploader> w_;
+  typename V::template Scratch<LayerOps> s_;
+};
+
+}  // namespace
+
+std::unique_ptr<CudaRunner> make_runner(const ModelInfo& info, const TensorMap& tensors, const Device& dev) {
+  return arch::with_version(info.arch, [&](auto v) -> std::unique_ptr<CudaRunner> {
+    return std::make_unique<Layers<decltype(v)>>(info, tensors, dev);
+  });
 }
 
 }  // namespace rwkv::cuda
