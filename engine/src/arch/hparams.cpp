@@ -1,5 +1,8 @@
 #include "arch/hparams.h"
 
+#include <string>
+
+#include "arch/traits.h"
 #include "rwkv/error.h"
 
 namespace rwkv {
@@ -7,11 +10,8 @@ namespace rwkv {
 ModelInfo detect_model(const TensorMap& m, const LoadOptions& opts) {
   ModelInfo info;
   info.format = m.format;
-  if (m.has("blocks.0.att.r_k")) info.arch = Arch::V7;
-  else if (m.has("blocks.0.att.time_maa_x")) info.arch = Arch::V6;
-  else if (m.has("blocks.0.att.ln_x.weight"))
-    info.arch = m.has("blocks.0.att.gate.weight") ? Arch::V5_2 : Arch::V5_1;
-  else info.arch = Arch::V4;
+  info.arch = arch::detect_arch(m);
+  const arch::ArchTraits& traits = arch::arch_traits(info.arch);
 
   const Tensor& emb = m.get("emb.weight");
   if (emb.shape.size() != 2) throw Error("tensor 'emb.weight' " + emb.shape_str() + " is not [n_vocab, n_embd]");
@@ -35,20 +35,18 @@ ModelInfo detect_model(const TensorMap& m, const LoadOptions& opts) {
     info.n_head = int(H);
     info.head_size = int(C / H);
   };
-  switch (info.arch) {
-    case Arch::V4: break;
-    case Arch::V5_1: heads_from("blocks.0.att.time_decay", false); break;
-    case Arch::V5_2:
-      // Gated with one decay and bonus per head (ChatRWKV's "5.1"): [H] tensors.
-      if (m.get("blocks.0.att.time_faaaa").numel() == C) heads_from("blocks.0.att.time_faaaa", true);
-      else heads_from("blocks.0.att.time_decay", false);
-      break;
-    case Arch::V6: heads_from("blocks.0.att.time_faaaa", true); break;
-    case Arch::V7: heads_from("blocks.0.att.r_k", true); break;
+  const auto& candidates = traits.heads;
+  for (size_t i = 0; i < std::size(candidates) && candidates[i].tensor; i++) {
+    const auto& c = candidates[i];
+    const std::string name = std::string("blocks.0.") + c.tensor;
+    const bool last = i + 1 == std::size(candidates) || !candidates[i + 1].tensor;
+    if (c.per_channel && m.get(name).numel() != C && !last) continue;
+    heads_from(name, c.per_channel);
+    break;
   }
-  // rwkv.cpp's v5 graph uses 1e-5 (its tiny v5 files only match with it); its v6 and v7
-  // graphs use 64e-5, as BlinkDL does for every version.
-  info.groupnorm_eps = (info.arch == Arch::V5_1 || info.arch == Arch::V5_2) && m.format == "rwkv.cpp" ? 1e-5f : 64e-5f;
+  // rwkv.cpp's graphs use their own epsilon for some versions (its tiny v5 files only match
+  // with 1e-5); BlinkDL's code uses 64e-5 for every version.
+  info.groupnorm_eps = m.format == "rwkv.cpp" ? traits.rwkvcpp_groupnorm_eps : traits.groupnorm_eps;
   if (opts.groupnorm_eps > 0) info.groupnorm_eps = opts.groupnorm_eps;
   return info;
 }

@@ -1,5 +1,6 @@
 // Model::load_initial_state: RWKV state tuning's time_state tensors as a starting State.
 #include "arch/binder.h"
+#include "arch/traits.h"
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 #include "rwkv/model.h"
@@ -7,8 +8,9 @@
 namespace rwkv {
 
 State Model::load_initial_state(const std::string& path) const {
-  if (info_.arch == Arch::V4)
-    throw Error("'" + path + "': RWKV-4 has no matrix state; state files (time_state) are for RWKV-5/6/7");
+  if (!arch::arch_traits(info_.arch).matrix_state)
+    throw Error("'" + path + "': " + arch_name(info_.arch) +
+                " has no matrix state; state files (time_state) are for RWKV-5 and later");
   const TensorMap m = load_checkpoint(path);
   const int64_t H = info_.n_head, N = info_.head_size, C = info_.n_embd;
   State s = new_state();

@@ -11,6 +11,7 @@
 
 #include "arch/channel_mix.h"
 #include "arch/layer_ops.h"
+#include "arch/traits.h"
 
 namespace rwkv::arch::v4 {
 
@@ -39,6 +40,10 @@ struct Weights {
 enum StateAt { kAttX = 0, kAA = 1, kFfnX = 4 };
 
 struct Version {
+  static constexpr ArchTraits kTraits[] = {
+      {Arch::V4, "rwkv4", {}, {}, /*vectors=*/5, /*matrix_state=*/false, /*pp=*/3, -1e30f,
+       /*ffn_delta=*/false, "ffn.time_mix_k", "ffn.time_mix_r", 64e-5f, 64e-5f},
+  };
   template <class B>
   using Weights = v4::Weights<B>;
   template <class B>

@@ -7,6 +7,7 @@
 
 #include "arch/channel_mix.h"
 #include "arch/layer_ops.h"
+#include "arch/traits.h"
 #include "rwkv/error.h"
 
 namespace rwkv::arch::v5 {
@@ -77,6 +78,15 @@ struct Wkv {
 };
 
 struct Version {
+  // 5.1 has no gate and one decay and bonus per head; 5.2 is gated, per channel (or per head:
+  // ChatRWKV's "5.1").
+  static constexpr ArchTraits kTraits[] = {
+      {Arch::V5_1, "rwkv5.1", {"att.ln_x.weight"}, {{"att.time_decay", false}}, 2, true, -1, 0, false,
+       "ffn.time_mix_k", "ffn.time_mix_r", 64e-5f, 1e-5f},
+      {Arch::V5_2, "rwkv5.2", {"att.ln_x.weight", "att.gate.weight"},
+       {{"att.time_faaaa", true}, {"att.time_decay", false}}, 2, true, -1, 0, false, "ffn.time_mix_k",
+       "ffn.time_mix_r", 64e-5f, 1e-5f},
+  };
   template <class B>
   using Weights = v5::Weights<B>;
   template <class B>

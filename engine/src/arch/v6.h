@@ -7,6 +7,7 @@
 
 #include "arch/channel_mix.h"
 #include "arch/layer_ops.h"
+#include "arch/traits.h"
 #include "arch/lora.h"
 #include "arch/v5.h"
 
@@ -41,6 +42,10 @@ struct Weights {
 using v5::kAttX, v5::kFfnX, v5::kS;  // RWKV-5's state layout
 
 struct Version {
+  static constexpr ArchTraits kTraits[] = {
+      {Arch::V6, "rwkv6", {"att.time_maa_x"}, {{"att.time_faaaa", true}}, 2, true, -1, 0, /*ffn_delta=*/true,
+       "ffn.time_maa_k", "ffn.time_maa_r", 64e-5f, 64e-5f},
+  };
   template <class B>
   using Weights = v6::Weights<B>;
   template <class B>

@@ -7,6 +7,7 @@
 
 #include "arch/channel_mix.h"
 #include "arch/layer_ops.h"
+#include "arch/traits.h"
 #include "arch/lora.h"
 #include "arch/v5.h"
 
@@ -64,6 +65,11 @@ struct Prepare {
 };
 
 struct Version {
+  // No receptance gate in the channel mix.
+  static constexpr ArchTraits kTraits[] = {
+      {Arch::V7, "rwkv7", {"att.r_k"}, {{"att.r_k", true}}, 2, true, -1, 0, /*ffn_delta=*/true, "ffn.x_k", nullptr,
+       64e-5f, 64e-5f},
+  };
   template <class B>
   using Weights = v7::Weights<B>;
   template <class B>

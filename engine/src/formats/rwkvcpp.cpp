@@ -7,6 +7,7 @@
 #include "formats/mapped_file.h"
 #include "formats/rwkvcpp_records.h"
 #include "formats/transform.h"
+#include "arch/traits.h"
 #include "rwkv/error.h"
 #include "rwkv/formats.h"
 
@@ -90,10 +91,9 @@ void reshape(TensorMap& m, const std::string& name, std::vector<int64_t> shape) 
 }
 
 void undo_converter(TensorMap& m, int64_t C) {
-  const bool v7 = m.has("blocks.0.att.r_k");
-  const bool v6 = m.has("blocks.0.att.time_maa_x");
-  const bool v5 = !v7 && !v6 && m.has("blocks.0.att.ln_x.weight");
-  const bool v51 = v5 && !m.has("blocks.0.att.gate.weight");
+  // rwkv.cpp's converter knows RWKV-4 to 7; the names it keeps tell the version.
+  const Arch a = arch::detect_arch(m);
+  const bool v7 = a == Arch::V7, v6 = a == Arch::V6, v5 = a == Arch::V5_1 || a == Arch::V5_2, v51 = a == Arch::V5_1;
   // Heads from the converter's [H, N, 1] / [H, 1, 1] decay.
   const Tensor* td = m.find("blocks.0.att.time_decay");
   const int64_t H = (v5 || v6) && td && td->shape.size() == 3 ? td->shape[0] : 0;

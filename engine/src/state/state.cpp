@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "arch/traits.h"
 #include "support/crc32.h"
 #include "formats/mapped_file.h"
 #include "rwkv/error.h"
@@ -9,20 +10,13 @@
 namespace rwkv {
 
 const char* arch_name(Arch a) {
-  switch (a) {
-    case Arch::V4: return "rwkv4";
-    case Arch::V5_1: return "rwkv5.1";
-    case Arch::V5_2: return "rwkv5.2";
-    case Arch::V6: return "rwkv6";
-    case Arch::V7: return "rwkv7";
-  }
-  return "?";
+  return size_t(a) < arch::all_arch_traits().size() ? arch::arch_traits(a).name : "?";
 }
 
 size_t state_floats_per_layer(const ModelInfo& info) {
-  const size_t C = size_t(info.n_embd);
-  if (info.arch == Arch::V4) return 5 * C;
-  return 2 * C + size_t(info.n_head) * size_t(info.head_size) * size_t(info.head_size);
+  const arch::ArchTraits& t = arch::arch_traits(info.arch);
+  const size_t N = size_t(info.head_size);
+  return size_t(t.vectors) * size_t(info.n_embd) + (t.matrix_state ? size_t(info.n_head) * N * N : 0);
 }
 
 State::State(const ModelInfo& info)
@@ -34,10 +28,11 @@ State::State(const ModelInfo& info)
 
 void State::reset() {
   std::fill(data_.begin(), data_.end(), 0.0f);
-  if (arch_ == Arch::V4)
+  const arch::ArchTraits& t = arch::arch_traits(arch_);
+  if (t.reset_vector >= 0)
     for (int l = 0; l < n_layer_; l++) {
-      float* pp = layer(l).data() + 3 * n_embd_;
-      std::fill(pp, pp + n_embd_, -1e30f);
+      float* v = layer(l).data() + size_t(t.reset_vector) * size_t(n_embd_);
+      std::fill(v, v + n_embd_, t.reset_value);
     }
   tokens_seen = 0;
 }
@@ -85,7 +80,7 @@ State State::deserialize(const ModelInfo& info, std::span<const uint8_t> bytes) 
   if (arch != uint32_t(info.arch) || layers != uint32_t(info.n_layer) || embd != uint32_t(info.n_embd) ||
       heads != uint32_t(info.n_head) || per_layer != s.per_layer_)
     throw Error("state belongs to another model (" +
-                std::string(arch <= uint32_t(Arch::V7) ? arch_name(Arch(arch)) : "unknown arch") +
+                std::string(arch < arch::all_arch_traits().size() ? arch_name(Arch(arch)) : "unknown arch") +
                 ", " + std::to_string(layers) + " layers, n_embd " + std::to_string(embd) +
                 "; this model: " + arch_name(info.arch) + ", " + std::to_string(info.n_layer) +
                 " layers, n_embd " + std::to_string(info.n_embd) + ")");
