@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <thread>
 #include <vector>
 
+#include "arch/ends.h"
+#include "arch/versions.h"
 #include "kernels/half.h"
 #include "rwkv/error.h"
 
@@ -14,11 +17,11 @@ namespace rwkv::bench {
 namespace {
 
 const Shape kShapes[] = {
-    {"rwkv4-169m", "rwkv4", 768, 12, 50277},  {"rwkv4-430m", "rwkv4", 1024, 24, 50277},
-    {"rwkv4-1.5b", "rwkv4", 2048, 24, 50277}, {"rwkv4-3b", "rwkv4", 2560, 32, 50277},
-    {"rwkv4-7b", "rwkv4", 4096, 32, 50277},   {"rwkv5-0.4b", "rwkv5", 1024, 24, 65536},
-    {"rwkv6-1.6b", "rwkv6", 2048, 24, 65536}, {"rwkv7-0.1b", "rwkv7", 768, 12, 65536},
-    {"rwkv7-1.5b", "rwkv7", 2048, 24, 65536}, {"rwkv7-7.2b", "rwkv7", 4096, 32, 65536},
+    {"rwkv4-169m", Arch::V4, 768, 12, 50277},    {"rwkv4-430m", Arch::V4, 1024, 24, 50277},
+    {"rwkv4-1.5b", Arch::V4, 2048, 24, 50277},   {"rwkv4-3b", Arch::V4, 2560, 32, 50277},
+    {"rwkv4-7b", Arch::V4, 4096, 32, 50277},     {"rwkv5-0.4b", Arch::V5_2, 1024, 24, 65536},
+    {"rwkv6-1.6b", Arch::V6, 2048, 24, 65536},   {"rwkv7-0.1b", Arch::V7, 768, 12, 65536},
+    {"rwkv7-1.5b", Arch::V7, 2048, 24, 65536},   {"rwkv7-7.2b", Arch::V7, 4096, 32, 65536},
 };
 
 constexpr int kHeadSize = 64;  // every released RWKV-7
@@ -46,12 +49,107 @@ void parallel(size_t n, const Fn& fn) {
   for (auto& th : pool) th.join();
 }
 
-class Builder {
- public:
-  Builder(TensorMap& m, DType dtype, uint64_t seed) : m_(m), dtype_(dtype), seed_(seed * 0x2545f4914f6cdd1dull) {}
+// The released models' dimensions beside C: the channel mix's width, the heads, and the
+// low-rank products' ranks (by the name of their down factor; RWKV-7's as BlinkDL's training
+// code suggests them, RWKV-6's fixed).
+ModelInfo info_of(const Shape& s) {
+  ModelInfo info;
+  info.arch = s.arch;
+  info.n_vocab = s.n_vocab;
+  info.n_embd = s.n_embd;
+  info.n_layer = s.n_layer;
+  const bool wide_ffn = s.arch == Arch::V4 || s.arch == Arch::V7;
+  info.n_ffn = wide_ffn ? 4 * s.n_embd : int(3.5 * s.n_embd) / 32 * 32;
+  if (arch::arch_traits(s.arch).matrix_state) {
+    info.head_size = kHeadSize;
+    info.n_head = s.n_embd / kHeadSize;
+  }
+  return info;
+}
 
-  // Values uniform in [-1, 1) / sqrt(cols): unit-scale outputs for unit-scale inputs.
-  void matrix(const std::string& name, std::vector<int64_t> shape) {
+int rank_of(const std::string& name, int C) {
+  const double root = std::sqrt(double(C));
+  const std::pair<const char*, int> ranks[] = {
+      {"att.time_maa_w1", 5 * 32}, {"att.time_decay_w1", 64},           {"att.w1", lora_rank(1.8 * root)},
+      {"att.a1", lora_rank(1.8 * root)}, {"att.v1", lora_rank(1.3 * root)},
+      {"att.g1", lora_rank(0.6 * std::pow(double(C), 0.8))}};
+  for (const auto& [suffix, r] : ranks)
+    if (name.size() >= std::strlen(suffix) && name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+      return r;
+  throw Error("random models: no rank for the low-rank factor '" + name + "'");
+}
+
+// Vectors' values by the end of their name: near 1 and 0 for norms, mixes in [0, 1], decays
+// and bonuses where trained models keep them. Anything else: [-1, 1).
+std::pair<float, float> range_of(const std::string& name) {
+  const std::pair<const char*, std::pair<float, float>> ranges[] = {
+      {"ln0.weight", {0.9f, 1.1f}}, {"ln1.weight", {0.9f, 1.1f}}, {"ln2.weight", {0.9f, 1.1f}},
+      {"ln_x.weight", {0.9f, 1.1f}}, {"ln_out.weight", {0.9f, 1.1f}}, {".bias", {-0.05f, 0.05f}},
+      {"time_decay", {-4.0f, 1.0f}}, {"w0", {-2.0f, 0.5f}},            {"k_k", {0.5f, 1.0f}},
+      {"k_a", {0.5f, 1.5f}},         {"r_k", {-0.5f, 0.5f}}};
+  for (const auto& [suffix, r] : ranges)
+    if (name.size() >= std::strlen(suffix) && name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+      return r;
+  for (const char* mix : {".time_mix_", ".time_maa_", ".x_"})
+    if (name.find(mix) != std::string::npos) return {0.0f, 1.0f};
+  return {-1.0f, 1.0f};
+}
+
+// A binder (arch/binder.h) that makes each tensor a version's schema asks for instead of
+// reading it, so a random model has exactly the tensors and shapes the engine binds: the
+// schema is written once (arch/v4.h .. v7.h). It has every optional tensor (RWKV-5.2's gate
+// and per-channel bonus). Matrices in `dtype`, uniform in [-1, 1) / sqrt(cols); vectors fp32.
+class Maker {
+ public:
+  struct Vec {};
+  struct Mat {
+    int rows = 0;
+  };
+  using Stack = int;
+
+  Maker(TensorMap& m, DType dtype, uint64_t seed, const ModelInfo& info)
+      : m_(m), dtype_(dtype), seed_(seed * 0x2545f4914f6cdd1dull), info_(info) {}
+
+  bool has(const std::string&) const { return true; }
+  // The shape the tensor will have: [C, rank] for a low-rank factor, [H, N] for a per-head
+  // vector, [1, 1, C] for any other vector.
+  const std::vector<int64_t>& shape(const std::string& name) {
+    auto it = planned_.find(name);
+    if (it != planned_.end()) return it->second;
+    std::vector<int64_t> s;
+    const int C = info_.n_embd;
+    if (name.ends_with("1")) s = {C, rank_of(name, C)};
+    else if (name.ends_with("time_faaaa") || name.ends_with("r_k") || name.ends_with("att.time_decay"))
+      s = info_.n_head ? std::vector<int64_t>{info_.n_head, info_.head_size} : std::vector<int64_t>{C};
+    else s = {1, 1, C};
+    return planned_[name] = s;
+  }
+  std::vector<float> host_vec(const std::string& name, size_t) { return make_vec(name); }
+  Vec vec(const std::string& name, size_t) {
+    make_vec(name);
+    return {};
+  }
+  Vec vec(const std::vector<float>&, const std::string&) { return {}; }
+  Mat matrix(const std::string& name, int rows, int cols, float = 1.0f) {
+    make_matrix(name, {rows, cols});
+    return {rows};
+  }
+  Stack stack(const std::vector<std::string>& names, int rows, int cols) {
+    for (const std::string& n : names) matrix(n, rows, cols);
+    return 0;
+  }
+  // BlinkDL stores low-rank factors [in, out] ([count, in, out] for several).
+  Mat transposed(const std::string& name, int rows, int cols) {
+    make_matrix(name, {cols, rows});
+    return {rows};
+  }
+  Stack transposed(const std::string& name, int count, int rows, int cols) {
+    make_matrix(name, {count, cols, rows});
+    return 0;
+  }
+
+  // Values uniform in [-1, 1) / sqrt(last dimension) in the model's type.
+  void make_matrix(const std::string& name, std::vector<int64_t> shape) {
     Tensor t;
     t.name = name;
     t.dtype = dtype_;
@@ -75,136 +173,26 @@ class Builder {
     t.data = p;
     m_.add(std::move(t));
   }
-  void matrix(const std::string& name, int rows, int cols) { matrix(name, {rows, cols}); }
 
-  // Values uniform in [lo, hi), fp32.
-  void vec(const std::string& name, std::vector<int64_t> shape, float lo, float hi) {
+ private:
+  std::vector<float> make_vec(const std::string& name) {
+    std::vector<int64_t> s = shape(name);
     int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    for (int64_t d : s) n *= d;
+    const auto [lo, hi] = range_of(name);
     std::vector<float> v(static_cast<size_t>(n));
     const uint64_t seed = next_seed();
     for (size_t i = 0; i < v.size(); i++) v[i] = lo + (hi - lo) * 0.5f * (uniform(seed, i) + 1.0f);
-    m_.put_f32(name, std::move(shape), std::move(v));
+    m_.put_f32(name, std::move(s), v);
+    return v;
   }
-  void vec(const std::string& name, int n, float lo, float hi) { vec(name, std::vector<int64_t>{n}, lo, hi); }
-  void ln(const std::string& prefix, int n) {
-    vec(prefix + ".weight", n, 0.9f, 1.1f);
-    vec(prefix + ".bias", n, -0.05f, 0.05f);
-  }
-
- private:
   uint64_t next_seed() { return seed_ += 0x632be59bd9b4e019ull; }
   TensorMap& m_;
   DType dtype_;
   uint64_t seed_;
+  const ModelInfo& info_;
+  std::map<std::string, std::vector<int64_t>> planned_;
 };
-
-void rwkv4_layers(Builder& b, const Shape& s) {
-  const int C = s.n_embd, F = 4 * C;
-  for (int l = 0; l < s.n_layer; l++) {
-    const std::string p = "blocks." + std::to_string(l) + ".";
-    b.ln(p + "ln1", C);
-    b.ln(p + "ln2", C);
-    for (const char* n : {"att.time_mix_k", "att.time_mix_v", "att.time_mix_r", "ffn.time_mix_k", "ffn.time_mix_r"})
-      b.vec(p + n, C, 0.0f, 1.0f);
-    b.vec(p + "att.time_decay", C, -4.0f, 1.0f);
-    b.vec(p + "att.time_first", C, -1.0f, 1.0f);
-    for (const char* n : {"att.key.weight", "att.value.weight", "att.receptance.weight", "att.output.weight",
-                          "ffn.receptance.weight"})
-      b.matrix(p + n, C, C);
-    b.matrix(p + "ffn.key.weight", F, C);
-    b.matrix(p + "ffn.value.weight", C, F);
-  }
-}
-
-// The channel mix of RWKV-4 to 6 (mixes named time_mix_* up to 5, time_maa_* in 6).
-void gated_channel_mix(Builder& b, const std::string& p, int C, int F, const char* mix) {
-  b.vec(p + "ffn." + mix + "_k", {1, 1, C}, 0.0f, 1.0f);
-  b.vec(p + "ffn." + mix + "_r", {1, 1, C}, 0.0f, 1.0f);
-  b.matrix(p + "ffn.key.weight", F, C);
-  b.matrix(p + "ffn.value.weight", C, F);
-  b.matrix(p + "ffn.receptance.weight", C, C);
-}
-
-// What RWKV-5.2 and 6 share in the time mix: the per-head bonus, the GroupNorm, the five
-// square matrices (gate included).
-void gated_heads(Builder& b, const std::string& p, int C) {
-  b.vec(p + "att.time_faaaa", {C / kHeadSize, kHeadSize}, -1.0f, 1.0f);
-  b.ln(p + "att.ln_x", C);
-  for (const char* n : {"att.key.weight", "att.value.weight", "att.receptance.weight", "att.gate.weight",
-                        "att.output.weight"})
-    b.matrix(p + n, C, C);
-}
-
-// docs/REFERENCE.md, RWKV-5.2: time_mix_{k,v,r,g} [1,1,C]; time_decay, time_faaaa [H,N]; gate.
-void rwkv5_layers(Builder& b, const Shape& s) {
-  const int C = s.n_embd, F = int(3.5 * C) / 32 * 32, H = C / kHeadSize;
-  for (int l = 0; l < s.n_layer; l++) {
-    const std::string p = "blocks." + std::to_string(l) + ".";
-    b.ln(p + "ln1", C);
-    b.ln(p + "ln2", C);
-    for (const char* n : {"att.time_mix_k", "att.time_mix_v", "att.time_mix_r", "att.time_mix_g"})
-      b.vec(p + n, {1, 1, C}, 0.0f, 1.0f);
-    b.vec(p + "att.time_decay", {H, kHeadSize}, -4.0f, 1.0f);
-    gated_heads(b, p, C);
-    gated_channel_mix(b, p, C, F, "time_mix");
-  }
-}
-
-// docs/REFERENCE.md, RWKV-6: time_maa_{x,w,k,v,r,g} [1,1,C]; time_maa_w1 [C,5*32], time_maa_w2
-// [5,32,C]; time_decay [1,1,C] with a rank-64 LoRA; time_faaaa [H,N].
-void rwkv6_layers(Builder& b, const Shape& s) {
-  const int C = s.n_embd, F = int(3.5 * C) / 32 * 32;
-  for (int l = 0; l < s.n_layer; l++) {
-    const std::string p = "blocks." + std::to_string(l) + ".";
-    b.ln(p + "ln1", C);
-    b.ln(p + "ln2", C);
-    for (const char* n : {"att.time_maa_x", "att.time_maa_w", "att.time_maa_k", "att.time_maa_v", "att.time_maa_r",
-                          "att.time_maa_g"})
-      b.vec(p + n, {1, 1, C}, 0.0f, 1.0f);
-    b.matrix(p + "att.time_maa_w1", C, 5 * 32);
-    b.matrix(p + "att.time_maa_w2", {5, 32, C});
-    b.vec(p + "att.time_decay", {1, 1, C}, -4.0f, 1.0f);
-    b.matrix(p + "att.time_decay_w1", C, 64);
-    b.matrix(p + "att.time_decay_w2", 64, C);
-    gated_heads(b, p, C);
-    gated_channel_mix(b, p, C, F, "time_maa");
-  }
-}
-
-// docs/REFERENCE.md, RWKV-7: x_* , w0, a0, v0, k_k, k_a [1,1,C]; w1 [C,Dw], w2 [Dw,C] (a, v, g
-// alike); r_k [H,N]; v0/v1/v2 absent in layer 0.
-void rwkv7_layers(Builder& b, const Shape& s) {
-  const int C = s.n_embd, F = 4 * C, H = C / kHeadSize;
-  const double root = std::sqrt(double(C));
-  const int d_decay = lora_rank(1.8 * root), d_a = lora_rank(1.8 * root), d_v = lora_rank(1.3 * root),
-            d_gate = lora_rank(0.6 * std::pow(double(C), 0.8));
-  const std::vector<int64_t> vec3 = {1, 1, C};
-  for (int l = 0; l < s.n_layer; l++) {
-    const std::string p = "blocks." + std::to_string(l) + ".";
-    b.ln(p + "ln1", C);
-    b.ln(p + "ln2", C);
-    for (const char* n : {"att.x_r", "att.x_w", "att.x_k", "att.x_v", "att.x_a", "att.x_g", "ffn.x_k"})
-      b.vec(p + n, vec3, 0.0f, 1.0f);
-    b.vec(p + "att.w0", vec3, -2.0f, 0.5f);
-    b.vec(p + "att.a0", vec3, -1.0f, 1.0f);
-    b.vec(p + "att.k_k", vec3, 0.5f, 1.0f);
-    b.vec(p + "att.k_a", vec3, 0.5f, 1.5f);
-    b.vec(p + "att.r_k", {H, kHeadSize}, -0.5f, 0.5f);
-    b.ln(p + "att.ln_x", C);
-    const std::pair<const char*, int> loras[] = {{"w", d_decay}, {"a", d_a}, {"v", d_v}, {"g", d_gate}};
-    for (const auto& [x, d] : loras) {
-      if (l == 0 && x[0] == 'v') continue;
-      b.matrix(p + "att." + x + "1", C, d);
-      b.matrix(p + "att." + x + "2", d, C);
-    }
-    if (l > 0) b.vec(p + "att.v0", vec3, -1.0f, 1.0f);
-    for (const char* n : {"att.key.weight", "att.value.weight", "att.receptance.weight", "att.output.weight"})
-      b.matrix(p + n, C, C);
-    b.matrix(p + "ffn.key.weight", F, C);
-    b.matrix(p + "ffn.value.weight", C, F);
-  }
-}
 
 }  // namespace
 
@@ -223,17 +211,11 @@ std::string shape_names() {
 TensorMap random_model(const Shape& s, DType dtype, uint64_t seed) {
   TensorMap m;
   m.format = "random";
-  Builder b(m, dtype, seed);
-  const int C = s.n_embd;
-  b.matrix("emb.weight", s.n_vocab, C);
-  b.ln("blocks.0.ln0", C);
-  if (s.arch == "rwkv4") rwkv4_layers(b, s);
-  else if (s.arch == "rwkv5") rwkv5_layers(b, s);
-  else if (s.arch == "rwkv6") rwkv6_layers(b, s);
-  else if (s.arch == "rwkv7") rwkv7_layers(b, s);
-  else throw Error("random models of " + s.arch + " are not available");
-  b.ln("ln_out", C);
-  b.matrix("head.weight", s.n_vocab, C);
+  const ModelInfo info = info_of(s);
+  Maker b(m, dtype, seed, info);
+  b.make_matrix("emb.weight", {s.n_vocab, s.n_embd});
+  arch::bind_ends(b, info);
+  arch::with_version(info.arch, [&](auto v) { return decltype(v)::bind(b, info, /*fp16_rescale=*/false), 0; });
   return m;
 }
 

@@ -3,13 +3,14 @@
 #pragma once
 #include <string>
 
+#include "rwkv/state.h"
 #include "rwkv/tensor.h"
 
 namespace rwkv::bench {
 
 struct Shape {
   std::string name;  // e.g. "rwkv4-169m"
-  std::string arch;  // "rwkv4", "rwkv5" (5.2), "rwkv6" or "rwkv7"
+  Arch arch;         // RWKV-5 shapes are 5.2
   int n_embd, n_layer, n_vocab;
 };
 
@@ -20,7 +21,8 @@ Shape shape_by_name(const std::string& name);
 std::string shape_names();  // space-separated
 
 // Matrices (and the embedding and head) in `dtype` (F32, F16 or BF16), vectors in fp32,
-// with BlinkDL's tensor names and shapes (docs/REFERENCE.md). Filled on all cores.
+// with BlinkDL's tensor names and shapes: the tensors the version's schema (arch/v4.h ..
+// v7.h) binds, made as it asks for them. Filled on all cores.
 TensorMap random_model(const Shape& s, DType dtype, uint64_t seed = 1);
 
 }  // namespace rwkv::bench
