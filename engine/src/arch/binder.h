@@ -46,15 +46,6 @@ class Binder {
 
 std::string layer_name(int layer, const char* suffix);  // "blocks.<l>.<suffix>"
 
-// Every layer's weights, bound by f(l, name), where name(suffix) is layer l's tensor
-// "blocks.<l>.<suffix>"; f returns what it bound.
-template <class F>
-auto bind_layers(const ModelInfo& info, F f) {
-  std::vector<decltype(f(0, [](const char*) { return std::string(); }))> out;
-  for (int l = 0; l < info.n_layer; l++) out.push_back(f(l, [l](const char* s) { return layer_name(l, s); }));
-  return out;
-}
-
 // A LayerNorm's (or GroupNorm's) weight and bias, <prefix>.weight and <prefix>.bias.
 template <class B>
 struct Norm {

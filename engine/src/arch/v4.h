@@ -20,14 +20,11 @@ constexpr int kRescaleEvery = 6;
 enum Mix { R, K, V, kMixes };  // the order of `mix` and of the stacked projection
 
 template <class B>
-struct Layer {
-  Norm<B> ln1;
+struct Layer : LayerBase<B> {
   typename B::Vec mix[kMixes];
   typename B::Vec decay;  // -exp(time_decay)
   typename B::Vec first;  // time_first
   typename B::Stack rkv;  // receptance, key, value
-  typename B::Mat output;
-  ChannelMix<B> ffn;
 };
 
 template <class B>
@@ -45,15 +42,11 @@ struct Version {
        /*ffn_delta=*/false, "ffn.time_mix_k", "ffn.time_mix_r", 64e-5f, 64e-5f},
   };
   template <class B>
-  using Weights = v4::Weights<B>;
-  template <class B>
   static Weights<B> bind(B& b, const ModelInfo& info, bool fp16_rescale) {
     const int C = info.n_embd;
     const size_t Cs = size_t(C);
     Weights<B> out;
-    out.layers = bind_layers(info, [&](int l, auto n) {
-      Layer<B> w;
-      w.ln1 = bind_norm(b, n("ln1"), Cs);
+    out.layers = bind_layers<Layer<B>>(b, info, [&](Layer<B>& w, int /*l*/, auto n) {
       w.mix[R] = b.vec(n("att.time_mix_r"), Cs);
       w.mix[K] = b.vec(n("att.time_mix_k"), Cs);
       w.mix[V] = b.vec(n("att.time_mix_v"), Cs);
@@ -62,11 +55,7 @@ struct Version {
       w.decay = b.vec(std::move(decay), "tensor '" + n("att.time_decay") + "'");
       w.first = b.vec(n("att.time_first"), Cs);
       w.rkv = b.stack({n("att.receptance.weight"), n("att.key.weight"), n("att.value.weight")}, C, C);
-      const float scale = fp16_rescale ? 1.0f / float(1 << (l / kRescaleEvery)) : 1.0f;
-      w.output = b.matrix(n("att.output.weight"), C, C, scale);
-      w.ffn = bind_channel_mix(b, info, l, scale);
-      return w;
-    });
+    }, fp16_rescale ? kRescaleEvery : 0);
     return out;
   }
 

@@ -15,15 +15,13 @@ namespace rwkv::arch::v5 {
 enum Mix { R, K, V, G, kMixes };  // the order of `mix` and of the stacked projection
 
 template <class B>
-struct Layer {
-  Norm<B> ln1, ln_x;
+struct Layer : LayerBase<B> {
+  Norm<B> ln_x;
   typename B::Vec mix[kMixes];  // mix[G] only when gated
   typename B::Vec decay;        // exp(-exp(time_decay))
   typename B::Vec bonus;        // u
   bool gated = false;
   typename B::Stack rkvg;  // receptance, key, value (, gate)
-  typename B::Mat output;
-  ChannelMix<B> ffn;
 };
 
 template <class B>
@@ -88,15 +86,11 @@ struct Version {
        "ffn.time_mix_r", 64e-5f, 1e-5f},
   };
   template <class B>
-  using Weights = v5::Weights<B>;
-  template <class B>
   static Weights<B> bind(B& b, const ModelInfo& info, bool /*fp16_rescale*/) {
     const int C = info.n_embd;
     const size_t Cs = size_t(C);
     Weights<B> out;
-    out.layers = bind_layers(info, [&](int l, auto n) {
-      Layer<B> w;
-      w.ln1 = bind_norm(b, n("ln1"), Cs);
+    out.layers = bind_layers<Layer<B>>(b, info, [&](Layer<B>& w, int /*l*/, auto n) {
       w.ln_x = bind_norm(b, n("att.ln_x"), Cs);
       w.mix[R] = b.vec(n("att.time_mix_r"), Cs);
       w.mix[K] = b.vec(n("att.time_mix_k"), Cs);
@@ -114,9 +108,6 @@ struct Version {
         proj.push_back(n("att.gate.weight"));
       }
       w.rkvg = b.stack(proj, C, C);
-      w.output = b.matrix(n("att.output.weight"), C, C);
-      w.ffn = bind_channel_mix(b, info, l);
-      return w;
     });
     return out;
   }

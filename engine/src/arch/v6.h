@@ -19,8 +19,8 @@ enum Mix { W, K, V, R, G, kMixes };
 enum Proj { PK, PV, PR, PG, kProj };
 
 template <class B>
-struct Layer {
-  Norm<B> ln1, ln_x;
+struct Layer : LayerBase<B> {
+  Norm<B> ln_x;
   typename B::Vec maa_x, maa[kMixes];
   typename B::Vec decay;  // time_decay, before exp(-exp())
   typename B::Vec bonus;  // time_faaaa
@@ -28,8 +28,6 @@ struct Layer {
   typename B::Stack maa_w2;  // 5 x [C, D]
   Lora<B> decay_lora;        // tanh, [C] -> [C]
   typename B::Stack kvrg;    // key, value, receptance, gate
-  typename B::Mat output;
-  ChannelMix<B> ffn;
 };
 
 template <class B>
@@ -47,15 +45,11 @@ struct Version {
        "ffn.time_maa_k", "ffn.time_maa_r", 64e-5f, 64e-5f},
   };
   template <class B>
-  using Weights = v6::Weights<B>;
-  template <class B>
   static Weights<B> bind(B& b, const ModelInfo& info, bool /*fp16_rescale*/) {
     const int C = info.n_embd;
     const size_t Cs = size_t(C);
     Weights<B> out;
-    out.layers = bind_layers(info, [&](int l, auto n) {
-      Layer<B> w;
-      w.ln1 = bind_norm(b, n("ln1"), Cs);
+    out.layers = bind_layers<Layer<B>>(b, info, [&](Layer<B>& w, int l, auto n) {
       w.ln_x = bind_norm(b, n("att.ln_x"), Cs);
       w.maa_x = b.vec(n("att.time_maa_x"), Cs);
       const char* mixes[kMixes] = {"att.time_maa_w", "att.time_maa_k", "att.time_maa_v", "att.time_maa_r",
@@ -77,9 +71,6 @@ struct Version {
       out.decay_rank = std::max(out.decay_rank, w.decay_lora.rank());
       w.kvrg = b.stack({n("att.key.weight"), n("att.value.weight"), n("att.receptance.weight"), n("att.gate.weight")},
                        C, C);
-      w.output = b.matrix(n("att.output.weight"), C, C);
-      w.ffn = bind_channel_mix(b, info, l);
-      return w;
     });
     return out;
   }

@@ -17,14 +17,12 @@ namespace rwkv::arch::v7 {
 enum Mix { R, K, V, W, A, G, kMixes };
 
 template <class B>
-struct Layer {
-  Norm<B> ln1, ln_x;
+struct Layer : LayerBase<B> {
+  Norm<B> ln_x;
   typename B::Vec mix[kMixes];  // att.x_r .. att.x_g
   typename B::Vec w0, a0, v0, k_k, k_a, r_k;
   Lora<B> w_lora, a_lora, v_lora, g_lora;  // v_lora (and v0) absent in layer 0
   typename B::Stack rkv;                   // receptance, key, value
-  typename B::Mat output;
-  ChannelMix<B> ffn;
 };
 
 template <class B>
@@ -71,16 +69,12 @@ struct Version {
        64e-5f, 64e-5f},
   };
   template <class B>
-  using Weights = v7::Weights<B>;
-  template <class B>
   static Weights<B> bind(B& b, const ModelInfo& info, bool /*fp16_rescale*/) {
     const int C = info.n_embd;
     const size_t Cs = size_t(C);
     const char* const mix_names[kMixes] = {"att.x_r", "att.x_k", "att.x_v", "att.x_w", "att.x_a", "att.x_g"};
     Weights<B> out;
-    out.layers = bind_layers(info, [&](int l, auto n) {
-      Layer<B> w;
-      w.ln1 = bind_norm(b, n("ln1"), Cs);
+    out.layers = bind_layers<Layer<B>>(b, info, [&](Layer<B>& w, int l, auto n) {
       w.ln_x = bind_norm(b, n("att.ln_x"), Cs);
       for (int j = 0; j < kMixes; j++) w.mix[j] = b.vec(n(mix_names[j]), Cs);
       w.w0 = b.vec(n("att.w0"), Cs);
@@ -98,9 +92,6 @@ struct Version {
         out.max_rank = std::max(out.max_rank, w.v_lora.rank());
       }
       w.rkv = b.stack({n("att.receptance.weight"), n("att.key.weight"), n("att.value.weight")}, C, C);
-      w.output = b.matrix(n("att.output.weight"), C, C);
-      w.ffn = bind_channel_mix(b, info, l);
-      return w;
     });
     return out;
   }

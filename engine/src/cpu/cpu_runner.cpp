@@ -86,7 +86,7 @@ class Layers final : public CpuRunner {
   }
 
  private:
-  typename V::template Weights<Binder> w_;
+  decltype(V::bind(std::declval<Binder&>(), ModelInfo{}, false)) w_;
 };
 
 }  // namespace

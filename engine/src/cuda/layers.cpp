@@ -232,7 +232,7 @@ class Layers final : public CudaRunner {
   }
 
  private:
-  typename V::template Weights<Uploader> w_;
+  decltype(V::bind(std::declval<Uploader&>(), ModelInfo{}, false)) w_;
   typename V::template Scratch<LayerOps> s_;
 };
 
