@@ -15,13 +15,9 @@ using testing::random_values;
 
 using rwkv::DType;
 
-struct TypeCase {
-  DType type;
-  const char* name;
-};
-const TypeCase kTypes[] = {{DType::F32, "f32"},   {DType::F16, "f16"},   {DType::BF16, "bf16"},
-                           {DType::Q8_0, "q8_0"}, {DType::Q4_0, "q4_0"}, {DType::Q4_1, "q4_1"},
-                           {DType::Q5_0, "q5_0"}, {DType::Q5_1, "q5_1"}};
+// Every weight type the table has (rwkv/dtype.h), so a new one is tested by every case.
+using TypeCase = rwkv::DTypeInfo;
+const auto& kTypes = rwkv::kDTypes;
 const char* const kIsas[] = {"generic", "avx2", "avx512"};
 
 // A rows x k matrix in type t and its decoded values.

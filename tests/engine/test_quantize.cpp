@@ -18,16 +18,22 @@ using testing::random_values;
 
 using rwkv::DType;
 
-const DType kTypes[] = {DType::Q8_0, DType::Q5_1, DType::Q5_0, DType::Q4_1, DType::Q4_0};
-const char* const kNames[] = {"q8_0", "q5_1", "q5_0", "q4_1", "q4_0"};
+// Every quantized type the table has (rwkv/dtype.h), and its name.
+const std::vector<DType> kTypes = [] {
+  std::vector<DType> v;
+  for (const rwkv::DTypeInfo& d : rwkv::kDTypes)
+    if (rwkv::dtype_is_quantized(d.type)) v.push_back(d.type);
+  return v;
+}();
+const char* type_name(size_t i) { return rwkv::dtype_name(kTypes[i]); }
 
 // Every value comes back within half a step of what was quantized (plus the fp16 rounding
 // of d and m), except, in the symmetric types (Q8_0, Q5_0, Q4_0), values beyond the largest
 // code on the side opposite the block's extreme, which are clipped there: within one step.
 void block_bounds() {
-  for (size_t i = 0; i < 5; i++) {
+  for (size_t i = 0; i < kTypes.size(); i++) {
     const DType t = kTypes[i];
-    const int levels = t == DType::Q8_0 ? 255 : rwkv::quant::has_high_bits(t) ? 32 : 16;
+    const int bits = rwkv::dtype_info(t).code_bits, levels = bits == 8 ? 255 : 1 << bits;
     float worst = 0;
     for (uint32_t seed = 0; seed < 200; seed++) {
       std::vector<float> x = random_values(32, seed, seed % 7 == 0 ? 1e-3f : 1.0f);
@@ -47,10 +53,10 @@ void block_bounds() {
         const bool clipped = !asym && std::fabs(x[n]) > float(levels / 2 - 1) * step;
         worst = std::max(worst, step > 0 ? err / step : err);
         CHECK_MSG(err <= (clipped ? 1.0f : 0.5f) * step * 1.01f + 2e-3f * std::fabs(x[n]) + 1e-7f,
-                  "%s seed %u value %d: %g -> %g (step %g)", kNames[i], seed, n, x[n], y[n], step);
+                  "%s seed %u value %d: %g -> %g (step %g)", type_name(i), seed, n, x[n], y[n], step);
       }
     }
-    std::printf("%s: worst error %.3f steps\n", kNames[i], worst);
+    std::printf("%s: worst error %.3f steps\n", type_name(i), worst);
   }
 }
 
@@ -68,7 +74,7 @@ void kernels() {
       std::printf("%s: not on this CPU\n", isa);
       continue;
     }
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < kTypes.size(); i++) {
       const DType t = kTypes[i];
       const size_t bb = rwkv::dtype_block_bytes(t), row_bytes = nb * bb;
       const std::vector<float> w = random_values(rows * k, uint32_t(i) + 10);
@@ -88,7 +94,7 @@ void kernels() {
       for (int tok = 0; tok < T; tok++) {
         kern->rows[int(t)](q.data(), k, 0, int(rows), x.data() + tok * k, k, 1, one.data(), rows);
         CHECK_MSG(std::memcmp(one.data(), got.data() + tok * rows, rows * 4) == 0, "%s %s: token %d alone differs", isa,
-                  kNames[i], tok);
+                  type_name(i), tok);
         for (size_t o = 0; o < rows; o++) {
           double claim = 0, exact = 0, bound = 0, mag = 0;
           for (size_t b = 0; b < nb; b++) {
@@ -112,14 +118,14 @@ void kernels() {
           worst_claim = std::max(worst_claim, std::fabs(g - claim) / (mag + 1e-30));
           worst_bound = std::max(worst_bound, std::fabs(g - exact) / (bound + slack));
           CHECK_MSG(std::fabs(g - claim) <= slack, "%s %s row %zu token %d: %g, claimed arithmetic gives %g", isa,
-                    kNames[i], o, tok, g, claim);
+                    type_name(i), o, tok, g, claim);
           CHECK_MSG(std::fabs(g - exact) <= bound + slack, "%s %s row %zu token %d: %g, exact %g, bound %g", isa,
-                    kNames[i], o, tok, g, exact, bound);
+                    type_name(i), o, tok, g, exact, bound);
         }
       }
       std::printf("%s %s: |error| up to %.2g of the terms' magnitude from the claimed arithmetic, %.2f of the "
                   "activation-rounding bound from the exact product\n",
-                  isa, kNames[i], worst_claim, worst_bound);
+                  isa, type_name(i), worst_claim, worst_bound);
     }
   }
 }
@@ -152,21 +158,21 @@ void matches_rwkvcpp() {
 void models_every_type() {
   const std::string dir = testing::testdata() + "/rwkvcpp/", tmp = testing::temp_dir("quantize-models");
   for (const char* m : {"4v0-660K", "5v1-730K", "5v2-730K", "7v0-834K"})
-    for (size_t i = 0; i < 5; i++) {
-      const std::string in = dir + "tiny-rwkv-" + m + "-FP32.bin", out = tmp + "/" + kNames[i] + ".bin";
-      rwkv::quantize_rwkvcpp(in, out, rwkv::dtype_from_name(kNames[i]));
+    for (size_t i = 0; i < kTypes.size(); i++) {
+      const std::string in = dir + "tiny-rwkv-" + m + "-FP32.bin", out = tmp + "/" + type_name(i) + ".bin";
+      rwkv::quantize_rwkvcpp(in, out, rwkv::dtype_from_name(type_name(i)));
       rwkv::LoadOptions deq, at_load;
       deq.dequantize = true;
-      at_load.quantize = rwkv::quantized_type_from_name(kNames[i]);
+      at_load.quantize = rwkv::quantized_type_from_name(type_name(i));
       const auto got = logits_of(rwkv::Model::load(out)), ref = logits_of(rwkv::Model::load(out, deq));
       const auto loaded = logits_of(rwkv::Model::load(in, at_load)), fp32 = logits_of(rwkv::Model::load(in));
       const float self = testing::max_abs_diff(got, ref);
       std::printf("%s %s: vs dequantized %.3g (%.2g of the largest logit), at load vs file %.3g, vs fp32 %.3g\n", m,
-                  kNames[i], self, self / testing::max_abs(ref), testing::max_abs_diff(loaded, got),
+                  type_name(i), self, self / testing::max_abs(ref), testing::max_abs_diff(loaded, got),
                   testing::max_abs_diff(got, fp32));
       CHECK_MSG(self <= testing::quantized_tolerance(testing::max_abs(ref)), "%s %s: %g from its dequantized weights", m,
-                kNames[i], self);
-      CHECK_MSG(loaded == got, "%s %s: quantized at load differs from the quantized file", m, kNames[i]);
+                type_name(i), self);
+      CHECK_MSG(loaded == got, "%s %s: quantized at load differs from the quantized file", m, type_name(i));
     }
   std::system(("rm -rf '" + tmp + "'").c_str());
 }
