@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "formats/rwkvcpp_records.h"
-#include "kernels/cpu/matmul_kernels.h"
 #include "tensor/quantize.h"
 #include "rwkv/error.h"
 
