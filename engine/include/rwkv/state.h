@@ -1,6 +1,7 @@
 // The recurrent state of one stream: constant size, copied to fork, serialised to bytes.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,10 +27,19 @@ struct ModelInfo {
 // BlinkDL's inference code holds them; state-tuned time_state tensors are their transpose).
 size_t state_floats_per_layer(const ModelInfo& info);
 
+class StateHome;  // where a GPU model keeps a state between calls (engine-internal)
+
 class State {
  public:
   State() = default;
   explicit State(const ModelInfo& info);  // the initial state
+  // A copy takes the values (fetched from the GPU if they are there), never the GPU's copy;
+  // a move takes both.
+  State(const State& other);
+  State& operator=(const State& other);
+  State(State&&) noexcept = default;
+  State& operator=(State&&) noexcept = default;
+  ~State();
 
   State fork() const { return *this; }
   void reset();
@@ -39,12 +49,15 @@ class State {
   int n_embd() const { return n_embd_; }
   int n_head() const { return n_head_; }
   size_t per_layer() const { return per_layer_; }
-  std::span<float> layer(int l) { return {data_.data() + l * per_layer_, per_layer_}; }
-  std::span<const float> layer(int l) const {
-    return {data_.data() + l * per_layer_, per_layer_};
-  }
-  std::span<float> data() { return data_; }
-  std::span<const float> data() const { return data_; }
+  size_t size() const { return data_.size(); }  // floats
+  // The values. A GPU model keeps a state it ran in GPU memory until the next call, so that a
+  // stream fed token after token crosses the bus once: reading the values here copies them
+  // back (once; they stay current until the next call), writing them through the non-const
+  // accessors makes the next call copy them in. The CPU reads them in place.
+  std::span<float> layer(int l) { return {host() + l * per_layer_, per_layer_}; }
+  std::span<const float> layer(int l) const { return {host() + l * per_layer_, per_layer_}; }
+  std::span<float> data() { return {host(), data_.size()}; }
+  std::span<const float> data() const { return {host(), data_.size()}; }
   uint64_t tokens_seen = 0;
 
   // Bytes: magic, version, arch, dimensions, tokens_seen, floats, CRC-32.
@@ -53,10 +66,23 @@ class State {
   static State deserialize(const ModelInfo& info, std::span<const uint8_t> bytes);
 
  private:
+  friend class ResidentStates;
+  // The values current on the host; the non-const one also marks the GPU's copy stale.
+  float* host() {
+    if (home_) leave_home(true);
+    return data_.data();
+  }
+  const float* host() const {
+    if (home_) leave_home(false);
+    return data_.data();
+  }
+  void leave_home(bool writing) const;
+
   Arch arch_ = Arch::V4;
   int n_layer_ = 0, n_embd_ = 0, n_head_ = 0;
   size_t per_layer_ = 0;
-  std::vector<float> data_;
+  mutable std::vector<float> data_;
+  mutable std::shared_ptr<StateHome> home_;
 };
 
 }  // namespace rwkv

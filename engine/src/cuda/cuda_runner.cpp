@@ -77,6 +77,7 @@ CudaRunner::CudaRunner(const ModelInfo& info, const TensorMap& tensors, const De
     logits_dev_ = pool_.alloc_n<float>(size_t(kMaxStreams) * size_t(V), "logits");
     tokens_host_ = PinnedBuffer(dev_, kRows * sizeof(uint32_t), "token ids");
     slots_host_ = PinnedBuffer(dev_, kMaxStreams * sizeof(uint32_t), "slot numbers");
+    residents_ = std::make_unique<ResidentStates>(slots_, state_floats_);
   } catch (...) {
     blas_.reset();
     pool_.clear();
@@ -90,11 +91,12 @@ CudaRunner::~CudaRunner() {
   if (cudaGetDevice(&previous) != cudaSuccess) previous = -1;
   cudaSetDevice(dev_.index);
   cudaStreamSynchronize(stream_);
+  residents_.reset();  // fetches every State still here, while the stream and slots exist
+  slots_.clear();
   drop_graphs();
   blas_.reset();
   pool_.clear();
   work_ = DeviceBuffer();
-  state_host_ = PinnedBuffer();
   logits_host_ = PinnedBuffer();
   tokens_host_ = PinnedBuffer();
   slots_host_ = PinnedBuffer();
@@ -213,6 +215,7 @@ void CudaRunner::eval(State& state, std::span<const uint32_t> tokens, float* log
   check_states({&one, 1});
   check_tokens_fit(tokens, info_);
   if (tokens.empty()) return;
+  residents_->adopt(state);
   std::lock_guard<std::mutex> lock(mu_);
   DeviceGuard guard(dev_.index);
   run_states({&one, 1}, tokens, logits, which);
@@ -223,6 +226,7 @@ void CudaRunner::eval_batch(std::span<State* const> states, std::span<const uint
   check_states(states);
   check_tokens_fit(tokens, info_);
   if (tokens.empty()) return;
+  for (State* s : states) residents_->adopt(*s);
   const size_t T = tokens.size() / states.size(), V = size_t(info_.n_vocab), group = group_size(T);
   std::lock_guard<std::mutex> lock(mu_);
   DeviceGuard guard(dev_.index);
@@ -272,9 +276,9 @@ void CudaRunner::eval_batch(StateBatch& any, std::span<const uint32_t> tokens, f
 
 // Grows what a pass of B streams needs, to a power of two (so a scheduler whose batch
 // wanders does not reallocate each time): the logits staging always, the working slots
-// unless the states are used in place, the state staging for host States. Graphs refer to
-// these buffers and are dropped when one moves.
-void CudaRunner::reserve(int B, bool work, bool staging) {
+// unless the states are used in place. Graphs refer to these buffers and are dropped when
+// one moves.
+void CudaRunner::reserve(int B, bool work) {
   int cap = 1;
   while (cap < B) cap *= 2;
   cap = std::min(cap, kMaxStreams);
@@ -295,21 +299,10 @@ void CudaRunner::reserve(int B, bool work, bool staging) {
     work_ = DeviceBuffer(dev_, state_bytes, "the states of " + n + " streams");
     work_cap_ = cap;
   }
-  if (staging && B > staging_cap_) {
-    drop_graphs();
-    state_host_ = PinnedBuffer();
-    staging_cap_ = 0;
-    state_host_ = PinnedBuffer(dev_, state_bytes, "staging the states of " + n + " streams");
-    staging_cap_ = cap;
-  }
 }
 
 void CudaRunner::states_in(const Pass& p) {
-  const size_t bytes = size_t(p.B) * state_floats_ * sizeof(float);
-  if (p.source == Source::Staged) {
-    check(cudaMemcpyAsync(work_.get(), state_host_.get(), bytes, cudaMemcpyHostToDevice, stream_), dev_,
-          "copying states to the device");
-  } else if (p.source == Source::Gathered) {
+  if (p.source == Source::Gathered) {
     check(cudaMemcpyAsync(slots_dev_, slots_host_.get(), size_t(p.B) * sizeof(uint32_t), cudaMemcpyHostToDevice,
                           stream_),
           dev_, "copying slot numbers to the device");
@@ -318,11 +311,7 @@ void CudaRunner::states_in(const Pass& p) {
 }
 
 void CudaRunner::states_out(const Pass& p) {
-  const size_t bytes = size_t(p.B) * state_floats_ * sizeof(float);
-  if (p.source == Source::Staged) {
-    check(cudaMemcpyAsync(state_host_.get(), work_.get(), bytes, cudaMemcpyDeviceToHost, stream_), dev_,
-          "copying states from the device");
-  } else if (p.source == Source::Gathered) {
+  if (p.source == Source::Gathered) {
     check(scatter_states(work_.as<float>(), slots_dev_, p.B, state_floats_, p.batch, stream_), dev_, "scatter_states");
   }
 }
@@ -357,7 +346,7 @@ void CudaRunner::enqueue_step(const Pass& p, bool logits) {
 }
 
 CudaRunner::GraphKey CudaRunner::graph_key(const Pass& p, bool logits) {
-  return std::make_tuple(p.source == Source::Staged ? nullptr : p.batch, int(p.source), p.B, logits);
+  return std::make_tuple(p.batch, int(p.source), p.B, logits);
 }
 
 cudaGraphExec_t CudaRunner::step_graph(const Pass& p, bool logits) {
@@ -431,7 +420,7 @@ bool CudaRunner::run_queued(const Pass& p, std::span<const uint32_t> tokens, flo
   const int B = p.B;
   const size_t T = tokens.size() / size_t(B), V = size_t(info_.n_vocab);
   const bool want = logits && which != Logits::None;
-  reserve(B, p.source != Source::InPlace, p.source == Source::Staged);
+  reserve(B, p.source != Source::InPlace);
   state_ = p.source == Source::InPlace ? p.batch : work_.as<float>();
   pass_.state = state_;
   uint32_t* tok = tokens_host_.as<uint32_t>();
@@ -477,22 +466,55 @@ bool CudaRunner::run_queued(const Pass& p, std::span<const uint32_t> tokens, flo
   return staged;
 }
 
+// States in their slots (state/resident.h): each is copied in only when it has none or its
+// host values changed; the pass gathers the slots and scatters them back.
 void CudaRunner::run_states(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits,
                             Logits which) {
   const int B = int(states.size());
-  const size_t T = tokens.size() / states.size(), per_state = state_floats_;
-  reserve(B, true, true);
-  float* staged = state_host_.as<float>();
-  for (int b = 0; b < B; b++)
-    std::memcpy(staged + size_t(b) * per_state, states[size_t(b)]->data().data(), per_state * sizeof(float));
+  const size_t T = tokens.size() / states.size();
+  const size_t capacity = residents_->capacity();
+  uint32_t* slots = slots_host_.as<uint32_t>();
+  for (int b = 0; b < B; b++) slots[b] = uint32_t(residents_->slot_of(*states[size_t(b)]));
+  if (residents_->capacity() != capacity) drop_graphs();  // the slots moved
   Pass p;
   p.B = B;
-  const bool logits_staged = run(p, tokens, logits, which);
+  p.source = Source::Gathered;
+  p.batch = slots_.base();
+  if (run(p, tokens, logits, which))
+    std::memcpy(logits, logits_host_.get(), size_t(B) * size_t(info_.n_vocab) * sizeof(float));
   for (int b = 0; b < B; b++) {
-    std::memcpy(states[size_t(b)]->data().data(), staged + size_t(b) * per_state, per_state * sizeof(float));
+    residents_->wrote(*states[size_t(b)]);
     states[size_t(b)]->tokens_seen += T;
   }
-  if (logits_staged) std::memcpy(logits, logits_host_.get(), size_t(B) * size_t(info_.n_vocab) * sizeof(float));
+}
+
+void CudaRunner::Slots::grow(size_t slots) {
+  const size_t bytes = r_.state_floats_ * sizeof(float);
+  DeviceBuffer bigger(r_.dev_, slots * bytes, "the states of " + std::to_string(slots) + " streams");
+  if (capacity_ > 0)
+    check(cudaMemcpyAsync(bigger.get(), buf_.get(), capacity_ * bytes, cudaMemcpyDeviceToDevice, r_.stream_), r_.dev_,
+          "moving the states to a larger buffer");
+  check(cudaStreamSynchronize(r_.stream_), r_.dev_, "moving the states to a larger buffer");
+  buf_ = std::move(bigger);
+  capacity_ = slots;
+}
+
+// Under the runner's lock (slot_of runs in a pass's preparation).
+void CudaRunner::Slots::copy_in(size_t slot, const float* host) {
+  const size_t bytes = r_.state_floats_ * sizeof(float);
+  check(cudaMemcpyAsync(base() + slot * r_.state_floats_, host, bytes, cudaMemcpyHostToDevice, r_.stream_), r_.dev_,
+        "copying a state to the device");
+  check(cudaStreamSynchronize(r_.stream_), r_.dev_, "copying a state to the device");
+}
+
+// From the thread reading a State: ordered against passes by the runner's lock.
+void CudaRunner::Slots::copy_out(size_t slot, float* host) {
+  std::lock_guard<std::mutex> lock(r_.mu_);
+  DeviceGuard guard(r_.dev_.index);
+  check(cudaMemcpyAsync(host, base() + slot * r_.state_floats_, r_.state_floats_ * sizeof(float),
+                        cudaMemcpyDeviceToHost, r_.stream_),
+        r_.dev_, "copying a state from the device");
+  check(cudaStreamSynchronize(r_.stream_), r_.dev_, "copying a state from the device");
 }
 
 }  // namespace rwkv::cuda

@@ -2,9 +2,11 @@
 // ln0 applied to the whole table at load), ln_out + head for the tokens whose logits are
 // wanted, between them a version's layers (cuda/layers.cpp), and the
 // way work reaches the device:
-//  - A State is a host object: eval() copies the states in (through pinned staging), runs
-//    and copies them back, so a State is always current and can be forked, saved or fed to
-//    any backend. On error the host states are left as they were.
+//  - A State stays in device memory between calls (state/resident.h): its first call copies
+//    it into a slot, later calls run the slot where it is (gathered into the working slots and
+//    scattered back, device to device), and its host copy is fetched only when it is read
+//    (saved, forked, inspected, or fed to another backend). On error the slots are left as
+//    they were (a pass works on the gathered copies).
 //  - A StateBatch (state_batch.h) keeps its states in device memory: a pass works on its
 //    slots in place (all slots, in order) or gathers the listed slots into working slots
 //    and scatters them back, device to device. Nothing crosses the bus but tokens and logits.
@@ -26,6 +28,7 @@
 #include "cuda/channel_mix.h"
 #include "cuda/exec.h"
 #include "cuda/pass_buffers.h"
+#include "state/resident.h"
 #include "cuda/upload.h"
 #include "model/runner.h"
 
@@ -91,12 +94,11 @@ class CudaRunner : public Runner {
  private:
   // Where a pass finds its B states.
   enum class Source {
-    Staged,    // host States, through state_host_ into the working slots
     InPlace,   // consecutive slots of a batch, from `batch` on
     Gathered,  // the slots of a batch listed in slots_host_, via the working slots
   };
   struct Pass {
-    Source source = Source::Staged;
+    Source source = Source::Gathered;
     float* batch = nullptr;
     int B = 0;
   };
@@ -107,7 +109,7 @@ class CudaRunner : public Runner {
   bool run_queued(const Pass& p, std::span<const uint32_t> tokens, float* logits, Logits which);
   void run_states(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits, Logits which);
   void check_states(std::span<State* const> states) const;
-  void reserve(int B, bool work, bool staging);
+  void reserve(int B, bool work);
   void states_in(const Pass& p);
   void states_out(const Pass& p);
   void enqueue_step(const Pass& p, bool logits);
@@ -130,9 +132,26 @@ class CudaRunner : public Runner {
   float* logits_dev_ = nullptr;    // [kMaxStreams, V]
   PinnedBuffer tokens_host_;       // [kRows]
   PinnedBuffer slots_host_;        // [kMaxStreams]
-  int logits_cap_ = 0, work_cap_ = 0, staging_cap_ = 0;  // streams each buffer holds
+  int logits_cap_ = 0, work_cap_ = 0;  // streams each buffer holds
   DeviceBuffer work_;              // working slots
-  PinnedBuffer state_host_, logits_host_;
+  PinnedBuffer logits_host_;
+  // The slots of the States this model ran (state/resident.h), one device buffer.
+  class Slots final : public SlotStore {
+   public:
+    explicit Slots(CudaRunner& r) : r_(r) {}
+    void grow(size_t slots) override;
+    void copy_in(size_t slot, const float* host) override;
+    void copy_out(size_t slot, float* host) override;
+    float* base() const { return buf_.as<float>(); }
+    void clear() { buf_ = DeviceBuffer(); }
+
+   private:
+    CudaRunner& r_;
+    DeviceBuffer buf_;
+    size_t capacity_ = 0;
+  };
+  Slots slots_{*this};
+  std::unique_ptr<ResidentStates> residents_;
   std::map<GraphKey, cudaGraphExec_t> graphs_;
   std::set<GraphKey> ran_plainly_;  // keys whose first step ran without a graph
   bool use_graphs_ = true;  // false from the start with RWKV_CUDA_GRAPHS=0, or once a capture failed

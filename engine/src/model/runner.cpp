@@ -34,7 +34,7 @@ class HostStateBatch final : public StateBatch {
 
 void check_state_fits(const State& s, const ModelInfo& info) {
   if (s.arch() != info.arch || s.n_layer() != info.n_layer || s.n_embd() != info.n_embd ||
-      s.data().size() != state_floats_per_layer(info) * size_t(info.n_layer))
+      s.size() != state_floats_per_layer(info) * size_t(info.n_layer))
     throw Error("state does not belong to this model (" + std::string(arch_name(s.arch())) + ", " +
                 std::to_string(s.n_layer()) + " layers, n_embd " + std::to_string(s.n_embd()) + ")");
 }

@@ -26,7 +26,19 @@ State::State(const ModelInfo& info)
   reset();
 }
 
+State::State(const State& o)
+    : tokens_seen(o.tokens_seen), arch_(o.arch_), n_layer_(o.n_layer_), n_embd_(o.n_embd_), n_head_(o.n_head_),
+      per_layer_(o.per_layer_), data_(o.data().begin(), o.data().end()) {}
+
+State& State::operator=(const State& o) {
+  if (this != &o) *this = State(o);
+  return *this;
+}
+
+State::~State() = default;
+
 void State::reset() {
+  home_.reset();  // the values are replaced: the GPU's copy (if any) is dropped
   std::fill(data_.begin(), data_.end(), 0.0f);
   const arch::ArchTraits& t = arch::arch_traits(arch_);
   if (t.reset_vector >= 0)
@@ -59,7 +71,7 @@ std::vector<uint8_t> State::serialize() const {
   put32(b, uint32_t(per_layer_));
   put32(b, uint32_t(tokens_seen));
   put32(b, uint32_t(tokens_seen >> 32));
-  for (float f : data_) {
+  for (float f : data()) {
     uint32_t u;
     std::memcpy(&u, &f, 4);
     put32(b, u);
