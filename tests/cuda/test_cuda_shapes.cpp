@@ -1,5 +1,5 @@
-// The CUDA backend on real shapes (argv: SHAPE [LAYERS]), fp32 random weights against the
-// CPU reference: what the tiny test models cannot reach -- head size 64
+// The CUDA backend on real shapes (argv: SHAPE [LAYERS [fp32|fp16]]), random weights against
+// the CPU reference: what the tiny test models cannot reach -- head size 64
 // with many heads (wkv5<64> for v5/v6, v7 heads past the first), LayerNorm rows longer than
 // a block, a vocabulary that is no multiple of 8 (50277), an embedding table of several
 // upload slices (A1) -- and the batch paths: a state batch evaluated straight after it is
@@ -14,7 +14,8 @@ using namespace cuda_testing;
 
 namespace {
 
-const Tolerance kFp32;  // logits within 1e-3, states 1e-3 relative
+// fp32 weights: logits within 1e-3, states 1e-3 relative; fp16: Tolerance::fp16_shape().
+Tolerance tol;
 
 std::vector<rwkv::State*> ptrs(std::vector<rwkv::State>& v) {
   std::vector<rwkv::State*> p;
@@ -44,12 +45,16 @@ std::vector<float> fresh_logits(const rwkv::Model& m, const std::vector<uint32_t
 int main(int argc, char** argv) {
   require_gpu();
   if (argc < 2) {
-    std::fprintf(stderr, "usage: test_cuda_shapes SHAPE [LAYERS]\n");
+    std::fprintf(stderr, "usage: test_cuda_shapes SHAPE [LAYERS [fp32|fp16]]\n");
     return 2;
   }
   rwkv::bench::Shape shape = rwkv::bench::shape_by_name(argv[1]);
   if (argc > 2) shape.n_layer = std::atoi(argv[2]);  // fewer layers keep the CPU side short
-  const rwkv::TensorMap tensors = rwkv::bench::random_model(shape, rwkv::DType::F32, 7);
+  const bool fp16 = argc > 3 && std::string(argv[3]) == "fp16";
+  if (fp16) tol = Tolerance::fp16_shape();
+  // fp16: the CPU runs the same fp16 weights (activations in fp32), the GPU rounds its
+  // activations to fp16 too.
+  const rwkv::TensorMap tensors = rwkv::bench::random_model(shape, fp16 ? rwkv::DType::F16 : rwkv::DType::F32, 7);
   const auto cpu = load(tensors, "cpu");
   const auto gpu = load(tensors, "cuda");
   const rwkv::ModelInfo& info = cpu->info();
@@ -67,8 +72,8 @@ int main(int argc, char** argv) {
       cpu->eval(a, std::span<const uint32_t>(&toks[i], 1), la.data() + i * V);
       gpu->eval(b, std::span<const uint32_t>(&toks[i], 1), lb.data() + i * V);
     }
-    check_logits("4 steps", lb, la, V, kFp32);
-    check_state("4 steps: state", b, a, kFp32);
+    check_logits("4 steps", lb, la, V, tol);
+    check_state("4 steps: state", b, a, tol);
   }
 
   // One 40-token sequence, every token's logits.
@@ -78,8 +83,8 @@ int main(int argc, char** argv) {
     std::vector<float> la(40 * V), lb(40 * V);
     cpu->eval(a, seq, la.data(), rwkv::Logits::All);
     gpu->eval(b, seq, lb.data(), rwkv::Logits::All);
-    check_logits("sequence of 40", lb, la, V, kFp32);
-    check_state("sequence of 40: state", b, a, kFp32);
+    check_logits("sequence of 40", lb, la, V, tol);
+    check_state("sequence of 40: state", b, a, tol);
   }
 
   // A batch of 3 States x 2 tokens.
@@ -89,8 +94,8 @@ int main(int argc, char** argv) {
     std::vector<float> la(3 * V), lb(3 * V);
     cpu->eval_batch(ptrs(a), in, la.data());
     gpu->eval_batch(ptrs(b), in, lb.data());
-    check_logits("batch of 3 x 2", lb, la, V, kFp32);
-    check_states("batch of 3 x 2: states", cptrs(b), cptrs(a), kFp32);
+    check_logits("batch of 3 x 2", lb, la, V, tol);
+    check_states("batch of 3 x 2: states", cptrs(b), cptrs(a), tol);
   }
 
   // The embedding rows at the ends of its upload slices (2^22 floats each), the first and
@@ -101,7 +106,7 @@ int main(int argc, char** argv) {
     for (size_t k = 1; k * slice - 1 < V; k++) ids.push_back(uint32_t(k * slice - 1));
     for (size_t k = 1; k * slice < V; k++) ids.push_back(uint32_t(k * slice));
     check_logits(("embedding slice ends (" + std::to_string(ids.size()) + " ids)").c_str(), fresh_logits(*gpu, ids),
-                 fresh_logits(*cpu, ids), V, kFp32);
+                 fresh_logits(*cpu, ids), V, tol);
   }
 
   // A state batch evaluated straight after it is made (A2): the last slot against a fresh
@@ -117,10 +122,10 @@ int main(int argc, char** argv) {
     std::vector<float> want(V);
     cpu->eval(fresh, std::span<const uint32_t>(&in[n - 1], 1), want.data());
     check_logits("new batch of 256, at once: slot 255", std::vector<float>(lb.end() - long(V), lb.end()), want, V,
-                 kFp32);
+                 tol);
     rwkv::State out = gpu->new_state();
     batch->store(n - 1, out);
-    check_state("new batch of 256, at once: slot 255 state", out, fresh, kFp32);
+    check_state("new batch of 256, at once: slot 255 state", out, fresh, tol);
 
     rwkv::State hist = cpu->new_state();
     cpu->eval(hist, std::span<const uint32_t>(toks.data(), 9), nullptr, rwkv::Logits::None);
@@ -132,7 +137,7 @@ int main(int argc, char** argv) {
       gpu->eval_batch(*batch, std::span<const uint32_t>(&toks[20 + size_t(round)], 1), got.data(), slots);
       rwkv::State h = hist;
       cpu->eval(h, std::span<const uint32_t>(&toks[20 + size_t(round)], 1), ref.data());
-      check_logits(("load then eval at once, slot " + std::to_string(slot)).c_str(), got, ref, V, kFp32);
+      check_logits(("load then eval at once, slot " + std::to_string(slot)).c_str(), got, ref, V, tol);
     }
   }
 
@@ -157,11 +162,11 @@ int main(int argc, char** argv) {
       const std::string what =
           "graph replay, slots {" + std::to_string(slots[0]) + "," + std::to_string(slots[1]) + "," +
           std::to_string(slots[2]) + "}";
-      check_logits(what.c_str(), got, want, V, kFp32);
+      check_logits(what.c_str(), got, want, V, tol);
     }
     std::vector<rwkv::State> out(8, gpu->new_state());
     for (size_t i = 0; i < 8; i++) batch->store(i, out[i]);
-    check_states("graph replay: all slots", cptrs(out), cptrs(ref), kFp32);
+    check_states("graph replay: all slots", cptrs(out), cptrs(ref), tol);
   }
   return testing::finish();
 }
