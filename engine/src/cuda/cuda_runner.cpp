@@ -75,10 +75,14 @@ CudaRunner::CudaRunner(const ModelInfo& info, const TensorMap& tensors, const De
     slots_dev_ = pool_.alloc_n<uint32_t>(kMaxStreams, "slot numbers");
     head_in_ = pool_.alloc(size_t(kMaxStreams) * size_t(C) * elem_bytes(type_), "the head's input");
     logits_dev_ = pool_.alloc_n<float>(size_t(kMaxStreams) * size_t(V), "logits");
-    tokens_host_ = PinnedBuffer(dev_, kRows * sizeof(uint32_t), "token ids");
+    tokens_host_ = PinnedBuffer(dev_, 2 * kRows * sizeof(uint32_t), "token ids");
+    for (cudaEvent_t& e : tokens_copied_)
+      check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), dev_, "cudaEventCreate");
     slots_host_ = PinnedBuffer(dev_, kMaxStreams * sizeof(uint32_t), "slot numbers");
     residents_ = std::make_unique<ResidentStates>(slots_, state_floats_);
   } catch (...) {
+    for (cudaEvent_t e : tokens_copied_)
+      if (e) cudaEventDestroy(e);
     blas_.reset();
     pool_.clear();
     cudaStreamDestroy(stream_);
@@ -99,6 +103,8 @@ CudaRunner::~CudaRunner() {
   work_ = DeviceBuffer();
   logits_host_ = PinnedBuffer();
   tokens_host_ = PinnedBuffer();
+  for (cudaEvent_t e : tokens_copied_)
+    if (e) cudaEventDestroy(e);
   slots_host_ = PinnedBuffer();
   cudaStreamDestroy(stream_);
   if (previous >= 0) cudaSetDevice(previous);
@@ -434,14 +440,20 @@ bool CudaRunner::run_queued(const Pass& p, std::span<const uint32_t> tokens, flo
   } else {
     states_in(p);
     const int chunk = int(std::min<size_t>(T, size_t(std::max(1, kRows / B))));
-    for (size_t t0 = 0; t0 < T; t0 += size_t(chunk)) {
+    for (size_t t0 = 0, k = 0; t0 < T; t0 += size_t(chunk), k++) {
       const int n = int(std::min<size_t>(size_t(chunk), T - t0));
-      if (t0 > 0) check(cudaStreamSynchronize(stream_), dev_, "running a chunk");  // tok is free again
+      // The token ids alternate between the two halves of the pinned buffer, so the next
+      // chunk is filled and queued while this one runs; a half is refilled once the copy
+      // from it two chunks ago has been made.
+      const size_t half = k % 2;
+      uint32_t* ids = tok + half * size_t(kRows);
+      if (k >= 2) check(cudaEventSynchronize(tokens_copied_[half]), dev_, "running a chunk");
       for (int b = 0; b < B; b++)
-        for (int t = 0; t < n; t++) tok[b * n + t] = tokens[size_t(b) * T + t0 + size_t(t)];
-      check(cudaMemcpyAsync(tokens_dev_, tok, size_t(B) * size_t(n) * sizeof(uint32_t), cudaMemcpyHostToDevice,
+        for (int t = 0; t < n; t++) ids[b * n + t] = tokens[size_t(b) * T + t0 + size_t(t)];
+      check(cudaMemcpyAsync(tokens_dev_, ids, size_t(B) * size_t(n) * sizeof(uint32_t), cudaMemcpyHostToDevice,
                             stream_),
             dev_, "copying token ids to the device");
+      check(cudaEventRecord(tokens_copied_[half], stream_), dev_, "cudaEventRecord");
       enqueue_forward(B, n);
       if (want && which == Logits::All) {  // B == 1 (batches ask for the last only)
         staged = false;

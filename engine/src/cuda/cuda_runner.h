@@ -13,7 +13,8 @@
 //  - Step mode (one token for each of B streams) is captured once per (states, B, logits
 //    wanted) as a CUDA graph -- copies in, every layer, head, copies out -- and replayed.
 //  - Sequence mode runs chunks of up to kRows rows (tokens x streams) with matrix-matrix
-//    products, each recurrence scanned over the chunk in one launch per layer.
+//    products, each recurrence scanned over the chunk in one launch per layer; the next
+//    chunk's token ids are queued while one runs (two pinned halves).
 // Nothing is allocated per token: scratch is sized for kRows at load, the staging for the
 // widest batch seen. Calls are serialised on the model's stream.
 // RWKV_CUDA_GRAPHS=0 in the environment at load runs step mode with plain launches.
@@ -130,7 +131,8 @@ class CudaRunner : public Runner {
   uint32_t* slots_dev_ = nullptr;  // [kMaxStreams]
   void* head_in_ = nullptr;        // [kMaxStreams, C] operand type
   float* logits_dev_ = nullptr;    // [kMaxStreams, V]
-  PinnedBuffer tokens_host_;       // [kRows]
+  PinnedBuffer tokens_host_;       // [2][kRows]: step mode uses the first half
+  cudaEvent_t tokens_copied_[2] = {};  // sequence mode: each half's last copy to the device
   PinnedBuffer slots_host_;        // [kMaxStreams]
   int logits_cap_ = 0, work_cap_ = 0;  // streams each buffer holds
   DeviceBuffer work_;              // working slots
