@@ -11,12 +11,13 @@
 //    slots in place (all slots, in order) or gathers the listed slots into working slots
 //    and scatters them back, device to device. Nothing crosses the bus but tokens and logits.
 //  - Step mode (one token for each of B streams) is captured once per (states, B, logits
-//    wanted) as a CUDA graph -- copies in, every layer, head, copies out -- and replayed.
+//    wanted) as a CUDA graph -- slots gathered, every layer, head, slots scattered -- and
+//    replayed.
 //  - Sequence mode runs chunks of up to kRows rows (tokens x streams) with matrix-matrix
 //    products, each recurrence scanned over the chunk in one launch per layer; the next
 //    chunk's token ids are queued while one runs (two pinned halves).
-// Nothing is allocated per token: scratch is sized for kRows at load, the staging for the
-// widest batch seen. Calls are serialised on the model's stream.
+// Nothing is allocated per token: scratch is sized for kRows at load, the working slots and
+// logits staging for the widest batch seen, the States' slots for the most States held. Calls are serialised on the model's stream.
 // RWKV_CUDA_GRAPHS=0 in the environment at load runs step mode with plain launches.
 #pragma once
 #include <map>
