@@ -24,7 +24,9 @@ bool cpu_has(const char* isa) {
   __builtin_cpu_init();
   if (std::strcmp(isa, "avx2") == 0)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
-  if (std::strcmp(isa, "avx512") == 0) return __builtin_cpu_supports("avx512f");
+  // F and BW (16-bit lanes): every AVX-512 CPU since Skylake-SP and Zen 4.
+  if (std::strcmp(isa, "avx512") == 0)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
 #endif
   return std::strcmp(isa, "generic") == 0;
 }
@@ -34,7 +36,7 @@ const MatmulKernels* matmul_kernels_for(const char* isa) {
   if (!cpu_has(isa)) return nullptr;
 #if defined(__x86_64__) && defined(RWKV_HAVE_X86_KERNELS)
   if (std::strcmp(isa, "avx512") == 0) {
-    // Types without an AVX-512 row run the AVX2 kernels there (every AVX-512 CPU has AVX2).
+    // A type without an AVX-512 row would run the AVX2 kernel there (every AVX-512 CPU has AVX2).
     static const MatmulKernels k = [] {
       MatmulKernels m = detail::kAvx512;
       for (int i = 0; i < kDTypeCount; i++)

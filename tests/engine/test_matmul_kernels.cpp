@@ -120,8 +120,38 @@ void float_bound() {
   }
 }
 
+// The AVX-512 quantized kernels give the AVX2 kernels' results, bit for bit: the same integer
+// codes, the same 16-bit activations, and the two halves' integer sums added into the eight the
+// AVX2 kernel forms, then scaled in the same order. (The generic kernel sums a block's 32
+// products in one integer and so rounds differently.)
+void quantized_isas_agree() {
+  const size_t rows = 37, k = 512;
+  const rwkv::cpu::MatmulKernels *avx2 = rwkv::cpu::matmul_kernels_for("avx2"),
+                                 *avx512 = rwkv::cpu::matmul_kernels_for("avx512");
+  if (!avx2 || !avx512) {
+    std::printf("AVX2 or AVX-512 not on this CPU: nothing to compare\n");
+    return;
+  }
+  for (const TypeCase& tc : kTypes) {
+    if (!rwkv::dtype_is_quantized(tc.type)) continue;
+    const Matrix m = make_matrix(tc.type, rows, k, 19 + uint32_t(tc.type));
+    for (int T : {1, 3, 4, 9}) {
+      const std::vector<float> x = random_values(size_t(T) * k, 23 + uint32_t(T));
+      std::vector<float> want(size_t(T) * rows), got(size_t(T) * rows, -1.0f);
+      avx2->rows[int(tc.type)](m.bytes.data(), k, 0, int(rows), x.data(), k, T, want.data(), rows);
+      avx512->rows[int(tc.type)](m.bytes.data(), k, 0, int(rows), x.data(), k, T, got.data(), rows);
+      CHECK_MSG(std::memcmp(got.data(), want.data(), got.size() * 4) == 0, "%s T=%d: AVX-512 differs from AVX2",
+                tc.name, T);
+    }
+    std::printf("%s: AVX-512 and AVX2 agree\n", tc.name);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  return testing::run_cases(argc, argv, {{"token-alone", token_alone}, {"float-bound", float_bound}}, true);
+  return testing::run_cases(
+      argc, argv,
+      {{"token-alone", token_alone}, {"float-bound", float_bound}, {"quantized-isas-agree", quantized_isas_agree}},
+      true);
 }
