@@ -161,11 +161,14 @@ void LayerOps::v7_prepare(const arch::v7::Prepare<LayerOps>& p) {
     }
   }
   l2_normalize_groups(p.kk, rows_, C_, info_.head_size, kNormEps);
-  for (size_t c = 0; c < n; c++) {
-    const size_t i = c % C;
-    p.k[c] *= 1.0f + (p.a[c] - 1.0f) * (*p.k_a)[i];
-    p.a[c] = p.kk[c] * p.a[c];  // b
-    p.kk[c] = -p.kk[c];
+  for (int t = 0; t < rows_; t++) {
+    const size_t o = size_t(t) * C;
+    for (size_t i = 0; i < C; i++) {
+      const size_t c = o + i;
+      p.k[c] *= 1.0f + (p.a[c] - 1.0f) * (*p.k_a)[i];
+      p.a[c] = p.kk[c] * p.a[c];  // b
+      p.kk[c] = -p.kk[c];
+    }
   }
 }
 
