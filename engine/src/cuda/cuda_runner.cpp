@@ -188,20 +188,23 @@ void CudaRunner::init_slots(float* first, size_t n) {
   check(cudaStreamSynchronize(stream_), dev_, "initialising a batch of states");
 }
 
+// The State's values are read (fetched, if this GPU holds them) before the lock is taken.
 void CudaRunner::put_state(float* slot, const State& s) {
   check_state_fits(s, info_);
+  const float* host = s.data().data();
   std::lock_guard<std::mutex> lock(mu_);
   DeviceGuard guard(dev_.index);
-  check(cudaMemcpyAsync(slot, s.data().data(), state_floats_ * sizeof(float), cudaMemcpyHostToDevice, stream_), dev_,
+  check(cudaMemcpyAsync(slot, host, state_floats_ * sizeof(float), cudaMemcpyHostToDevice, stream_), dev_,
         "copying a state into a batch");
   check(cudaStreamSynchronize(stream_), dev_, "copying a state into a batch");
 }
 
 void CudaRunner::get_state(const float* slot, State& s) {
   check_state_fits(s, info_);
+  float* host = s.data().data();  // written here: any GPU copy of s is stale from now on
   std::lock_guard<std::mutex> lock(mu_);
   DeviceGuard guard(dev_.index);
-  check(cudaMemcpyAsync(s.data().data(), slot, state_floats_ * sizeof(float), cudaMemcpyDeviceToHost, stream_), dev_,
+  check(cudaMemcpyAsync(host, slot, state_floats_ * sizeof(float), cudaMemcpyDeviceToHost, stream_), dev_,
         "copying a state out of a batch");
   check(cudaStreamSynchronize(stream_), dev_, "copying a state out of a batch");
 }
