@@ -6,6 +6,7 @@
 // "alone": a single stream never waits for others;
 // "leaver": when a stream stops, the others pay the wait once, not every pass.
 // Real models and every stream's exact results: test_scheduler.
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -102,8 +103,99 @@ void leaver() {
   CHECK_MSG(t < 2.2, "%.2f s: the remaining stream waited for the one that left more than once", t);
 }
 
+// A runner that records the tokens of each call (every call takes 20 ms), and can hold the
+// long calls of one state until a flag is set, or a second has passed.
+class SliceRecorder final : public rwkv::Runner {
+ public:
+  SliceRecorder() : Runner(tiny_info()) {}
+  void eval(rwkv::State& s, std::span<const uint32_t> t, float*, rwkv::Logits) override { record(&s, t.size()); }
+  void eval_batch(std::span<rwkv::State* const> states, std::span<const uint32_t> t, float*) override {
+    for (rwkv::State* s : states) record(s, t.size() / states.size());
+  }
+  int threads() const override { return 1; }
+  uint64_t weight_bytes() const override { return 0; }
+  std::vector<size_t> slices_of(const rwkv::State* s) {
+    std::lock_guard<std::mutex> lk(m_);
+    std::vector<size_t> out;
+    for (const auto& [state, n] : calls_)
+      if (state == s) out.push_back(n);
+    return out;
+  }
+  const rwkv::State* hold = nullptr;  // its calls wait for `released` (set before the threads start)
+  std::atomic<bool> released{false};
+  std::atomic<int> held_waits{0}, held_timeouts{0};
+
+ private:
+  void record(const rwkv::State* s, size_t n) {
+    if (s == hold && n > 1) {
+      held_waits++;
+      const auto until = Clock::now() + std::chrono::seconds(1);
+      while (!released && Clock::now() < until) std::this_thread::sleep_for(milliseconds(1));
+      if (!released) held_timeouts++;
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+    std::lock_guard<std::mutex> lk(m_);
+    calls_.emplace_back(s, n);
+  }
+  std::mutex m_;
+  std::vector<std::pair<const rwkv::State*, size_t>> calls_;
+};
+
+// A backlog (1000 tokens in one call) alone goes in full passes (pass_rows(), 128); beside a
+// stream served in the last seconds, in quarter passes, so a live stream waits for at most a
+// short one.
+void backlog_yields() {
+  SliceRecorder r;
+  rwkv::Scheduler s(r, std::chrono::microseconds(2000));
+  const std::vector<uint32_t> backlog(1000, 1);
+  rwkv::State bulk, live, later;
+  s.eval(bulk, backlog, nullptr, rwkv::Logits::None);
+  const std::vector<size_t> alone = r.slices_of(&bulk);
+  CHECK_MSG(alone.size() == 8 && alone.front() == 128, "alone: %zu calls of %zu tokens first", alone.size(),
+            alone.empty() ? size_t(0) : alone.front());
+  const uint32_t tok = 1;
+  s.eval(live, std::span<const uint32_t>(&tok, 1), nullptr, rwkv::Logits::None);  // a live stream, just served
+  s.eval(later, backlog, nullptr, rwkv::Logits::None);
+  const std::vector<size_t> beside = r.slices_of(&later);
+  size_t longest = 0;
+  for (size_t n : beside) longest = std::max(longest, n);
+  std::printf("a backlog of 1000 tokens: %zu calls alone, %zu beside a live stream (longest %zu tokens)\n",
+              alone.size(), beside.size(), longest);
+  CHECK_MSG(longest == 32, "beside a live stream the backlog ran %zu tokens in one pass", longest);
+}
+
+// In a pass with a backlog's slice and a live stream's step, the step runs first and its
+// caller returns before the backlog's slice runs: the runner holds the backlog's calls until
+// the live caller has returned (a second at most).
+void live_first() {
+  SliceRecorder r;
+  rwkv::Scheduler s(r, std::chrono::microseconds(2000));
+  rwkv::State bulk, live;
+  r.hold = &bulk;
+  std::thread backlog([&] {
+    const std::vector<uint32_t> tokens(300, 1);
+    s.eval(bulk, tokens, nullptr, rwkv::Logits::None);
+  });
+  std::this_thread::sleep_for(milliseconds(50));  // the backlog's first pass is held
+  const uint32_t tok = 1;
+  s.eval(live, std::span<const uint32_t>(&tok, 1), nullptr, rwkv::Logits::None);
+  r.released = true;
+  backlog.join();
+  std::printf("backlog calls held %d times, %d of them until the timeout\n", int(r.held_waits), int(r.held_timeouts));
+  // The first backlog call was held with the live request waiting for it; every call after
+  // (the live stream's pass included) runs once the live caller has returned.
+  CHECK_MSG(r.held_timeouts <= 1, "the live caller was held behind the backlog's slice %d times", int(r.held_timeouts));
+  CHECK(r.slices_of(&live).size() == 1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  return testing::run_cases(argc, argv, {{"rejoin", rejoin}, {"alone", alone}, {"leaver", leaver}}, true);
+  return testing::run_cases(argc, argv,
+                            {{"rejoin", rejoin},
+                             {"alone", alone},
+                             {"leaver", leaver},
+                             {"backlog-yields", backlog_yields},
+                             {"live-first", live_first}},
+                            true);
 }

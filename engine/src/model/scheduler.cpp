@@ -30,20 +30,12 @@ void Scheduler::eval(State& state, std::span<const uint32_t> tokens, float* logi
       changed_.wait_for(lk, wait_, [&] { return back_ >= last_states_.size(); });
     const std::vector<Request*> work = pending_;
     lk.unlock();
-    try {
-      run_pass(work);
-    } catch (...) {  // outside the runner (e.g. memory for the pass): every request fails
-      for (Request* q : work)
-        if (q->done < q->tokens.size()) q->error = std::current_exception(), q->done = q->tokens.size();
-    }
+    // Requests done in the pass have been released (and may be gone): only their count and
+    // their states, taken before, are used here.
+    const std::vector<const State*> served = run_pass(work);
     lk.lock();
-    // Published under the lock: a caller reads `finished` only under it, and returns (its
-    // request gone) only after this; the pass wrote `done` and `error` before.
-    for (Request* q : work) q->finished = q->done == q->tokens.size();
-    pending_.erase(std::remove_if(pending_.begin(), pending_.end(), [](const Request* q) { return q->finished; }),
-                   pending_.end());
     last_states_.clear();
-    for (const Request* q : work) last_states_.insert(q->state);
+    last_states_.insert(served.begin(), served.end());
     back_ = 0;  // those still pending (more tokens to go) are back already
     for (const Request* q : pending_) back_ += last_states_.count(q->state);
     stats_.passes++;
@@ -60,61 +52,103 @@ BatchStats Scheduler::stats() {
   return stats_;
 }
 
-void Scheduler::run_pass(const std::vector<Request*>& work) {
-  const size_t V = size_t(runner_.info().n_vocab), slice = size_t(runner_.pass_rows());
-  // Groups for one eval_batch each: (tokens this pass, logits wanted now). A state asked for
-  // twice (two threads on one state) waits for the next pass.
-  std::map<std::pair<size_t, bool>, std::vector<Request*>> groups;
-  std::vector<Request*> alone;  // every token's logits
-  std::set<const State*> seen;
-  for (Request* q : work) {
-    if (!seen.insert(q->state).second) continue;
-    const size_t n = std::min(slice, q->tokens.size() - q->done);
-    const bool last = q->done + n == q->tokens.size();
-    if (q->which == Logits::All) alone.push_back(q);
-    else groups[{n, last && q->which == Logits::Last}].push_back(q);
-  }
-  // Only `done` and `error` here: `finished` is the caller's to read, set under the lock.
-  auto finish = [&](Request* q, size_t n) { q->done += n; };
-  auto fail = [&](Request* q) {
-    q->error = std::current_exception();
-    q->done = q->tokens.size();
-  };
-  for (Request* q : alone) {
-    const size_t n = std::min(slice, q->tokens.size() - q->done);
-    try {
-      runner_.eval(*q->state, q->tokens.subspan(q->done, n), q->logits + q->done * V, Logits::All);
-      finish(q, n);
-    } catch (...) {
-      fail(q);
+void Scheduler::release(Request* q) {
+  // Published under the lock: a caller reads `finished` only under it, and returns (its
+  // request gone) only after this; the pass wrote `done` and `error` before.
+  std::lock_guard<std::mutex> lk(m_);
+  q->finished = true;
+  pending_.erase(std::find(pending_.begin(), pending_.end(), q));
+  changed_.notify_all();
+}
+
+size_t Scheduler::slice_for(const Request* q, std::chrono::steady_clock::time_point now) {
+  size_t slice = size_t(runner_.pass_rows());
+  for (const auto& [s, when] : served_)
+    if (s != q->state && now - when < kRecent) {
+      slice = std::max<size_t>(1, slice / 4);  // live streams about: a short pass
+      break;
     }
+  return std::min(slice, q->tokens.size() - q->done);
+}
+
+std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
+  const size_t V = size_t(runner_.info().n_vocab);
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<const State*> served;
+  // Units of work, shortest first: a request alone (every token's logits), or a group for one
+  // eval_batch (tokens this pass, logits wanted now). A state asked for twice (two threads on
+  // one state) waits for the next pass.
+  struct Unit {
+    size_t n = 0;
+    bool want_logits = false, alone = false;
+    std::vector<Request*> requests;
+  };
+  std::vector<Unit> units;
+  try {
+    for (auto it = served_.begin(); it != served_.end();) it = now - it->second < kRecent ? std::next(it) : served_.erase(it);
+    std::set<const State*> seen;
+    for (const Request* q : work) seen.insert(q->state);
+    const bool crowded = seen.size() > 1;
+    seen.clear();
+    std::map<std::pair<size_t, bool>, std::vector<Request*>> groups;
+    for (Request* q : work) {
+      if (!seen.insert(q->state).second) continue;
+      size_t n = slice_for(q, now);
+      if (crowded) n = std::min(n, std::max<size_t>(1, size_t(runner_.pass_rows()) / 4));
+      const bool last = q->done + n == q->tokens.size();
+      if (q->which == Logits::All) units.push_back(Unit{n, true, true, {q}});
+      else groups[{n, last && q->which == Logits::Last}].push_back(q);
+    }
+    for (auto& [key, group] : groups) units.push_back(Unit{key.first, key.second, false, std::move(group)});
+    std::stable_sort(units.begin(), units.end(), [](const Unit& a, const Unit& b) { return a.n < b.n; });
+  } catch (...) {  // outside the runner (memory for the pass): every request fails
+    for (Request* q : work) {
+      q->error = std::current_exception();
+      q->done = q->tokens.size();
+      served.push_back(q->state);
+      release(q);
+    }
+    return served;
   }
-  for (auto& [key, group] : groups) {
-    const auto [n, want_logits] = key;
+  // Only `done` and `error` here: `finished` is the caller's to read, set by release().
+  for (Unit& u : units) {
+    const size_t n = u.n;
     try {
-      if (group.size() == 1) {  // as the caller would have run it alone
-        Request* q = group.front();
-        runner_.eval(*q->state, q->tokens.subspan(q->done, n), want_logits ? q->logits : nullptr,
-                     want_logits ? Logits::Last : Logits::None);
+      if (u.alone) {
+        Request* q = u.requests.front();
+        runner_.eval(*q->state, q->tokens.subspan(q->done, n), q->logits + q->done * V, Logits::All);
+      } else if (u.requests.size() == 1) {  // as the caller would have run it alone
+        Request* q = u.requests.front();
+        runner_.eval(*q->state, q->tokens.subspan(q->done, n), u.want_logits ? q->logits : nullptr,
+                     u.want_logits ? Logits::Last : Logits::None);
       } else {
         tokens_.clear();
         states_.clear();
-        for (Request* q : group) {
+        for (Request* q : u.requests) {
           states_.push_back(q->state);
           tokens_.insert(tokens_.end(), q->tokens.begin() + std::ptrdiff_t(q->done),
                          q->tokens.begin() + std::ptrdiff_t(q->done + n));
         }
-        if (want_logits) logits_.resize(group.size() * V);
-        runner_.eval_batch(states_, tokens_, want_logits ? logits_.data() : nullptr);
-        if (want_logits)
-          for (size_t b = 0; b < group.size(); b++)
-            std::memcpy(group[b]->logits, logits_.data() + b * V, V * sizeof(float));
+        if (u.want_logits) logits_.resize(u.requests.size() * V);
+        runner_.eval_batch(states_, tokens_, u.want_logits ? logits_.data() : nullptr);
+        if (u.want_logits)
+          for (size_t b = 0; b < u.requests.size(); b++)
+            std::memcpy(u.requests[b]->logits, logits_.data() + b * V, V * sizeof(float));
       }
-      for (Request* q : group) finish(q, n);
+      for (Request* q : u.requests) q->done += n;
     } catch (...) {
-      for (Request* q : group) fail(q);
+      for (Request* q : u.requests) {
+        q->error = std::current_exception();
+        q->done = q->tokens.size();
+      }
+    }
+    for (Request* q : u.requests) {
+      served.push_back(q->state);
+      served_[q->state] = now;
+      if (q->done == q->tokens.size()) release(q);
     }
   }
+  return served;
 }
 
 }  // namespace rwkv
