@@ -1,5 +1,5 @@
 // rwkv-live-bench --model PATH [--tokenizer SPEC] [--mode score|punctuate] [--streams N[,N...]]
-// [--seconds S] [--interval-ms MS] [--props "PROP=VALUE ..."]
+// [--seconds S] [--interval-ms MS] [--props "PROP=VALUE ..."] [--backlog BYTES [--backlog-apart]]
 //
 // Live-stream capacity: one process, N pipelines `appsrc is-live ! rwkv mode=MODE ! appsink`
 // on one shared model, each fed a 6-word lowercase transcript line every MS milliseconds
@@ -7,7 +7,11 @@
 // the latency from each push to its output (p50, p99, max) and how many buffers came out:
 // a machine holds N streams while p99 stays near the mode's own wait (none in score mode;
 // up to `hold` in punctuate mode) and every buffer comes out. The first round of lines warms
-// the elements up and is not counted.
+// the elements up and is not counted. --backlog BYTES adds one more pipeline on the same
+// model, given that much text in one buffer as the second round starts (a file, or a
+// transcript's backlog after a reconnect): the live streams' latency while it runs; with
+// --backlog-apart that pipeline is a pipeline of its own (the latency recalculation a live
+// element's LATENCY message starts in a pipeline waits for every branch of it).
 #include <gst/gst.h>
 
 #include <algorithm>
@@ -68,8 +72,12 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
 }
 
-void run(const std::string& model, const std::string& extra, int n, double seconds, int interval_ms) {
+void run(const std::string& model, const std::string& extra, int n, double seconds, int interval_ms,
+         size_t backlog, bool apart) {
+  const std::string bulk_desc = "appsrc name=bulk is-live=true format=time caps=text/x-raw,format=utf8 ! rwkv model=\"" +
+                                model + "\" " + extra + " ! fakesink sync=false ";
   std::string desc;
+  if (backlog > 0 && !apart) desc += bulk_desc;
   for (int i = 0; i < n; i++) {
     const std::string k = std::to_string(i);
     desc += "appsrc name=src" + k + " is-live=true format=time caps=text/x-raw,format=utf8 ! rwkv model=\"" + model +
@@ -98,7 +106,25 @@ void run(const std::string& model, const std::string& extra, int n, double secon
   const GstClockTime base = gst_element_get_base_time(pipe);
   const double t0 = now_s(), interval = interval_ms / 1000.0;
   size_t pushes = 0;
+  GstElement* bulk_pipe = nullptr;
+  if (backlog > 0 && apart) {
+    bulk_pipe = gst_parse_launch(bulk_desc.c_str(), nullptr);
+    if (!bulk_pipe || gst_element_set_state(bulk_pipe, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+      std::fprintf(stderr, "rwkv-live-bench: the backlog's pipeline did not start\n");
+      std::exit(1);
+    }
+  }
+  GstElement* bulk = backlog > 0 ? gst_bin_get_by_name(GST_BIN(bulk_pipe ? bulk_pipe : pipe), "bulk") : nullptr;
   for (int round = 0; double(round) * interval < seconds; round++) {
+    if (bulk && round == 1) {
+      std::string text;
+      for (size_t j = 0; text.size() < backlog; j++) text += std::string(kLines[j % std::size(kLines)]) + ". ";
+      GstBuffer* b = gst_buffer_new_memdup(text.data(), text.size());
+      GST_BUFFER_PTS(b) = gst_clock_get_time(clock) - base;
+      GstFlowReturn ret;
+      g_signal_emit_by_name(bulk, "push-buffer", b, &ret);
+      gst_buffer_unref(b);
+    }
     for (int i = 0; i < n; i++) {
       const double due = t0 + double(round) * interval + interval * double(i) / double(n);
       const double wait = due - now_s();
@@ -123,6 +149,15 @@ void run(const std::string& model, const std::string& extra, int n, double secon
     GstFlowReturn ret;
     g_signal_emit_by_name(s.src, "end-of-stream", &ret);
   }
+  if (bulk) {
+    GstFlowReturn ret;
+    g_signal_emit_by_name(bulk, "end-of-stream", &ret);
+    gst_object_unref(bulk);
+  }
+  if (bulk_pipe) {
+    gst_element_set_state(bulk_pipe, GST_STATE_NULL);
+    gst_object_unref(bulk_pipe);
+  }
   GstBus* bus = gst_element_get_bus(pipe);
   GstMessage* m = gst_bus_timed_pop_filtered(bus, 120 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   if (m && GST_MESSAGE_TYPE(m) == GST_MESSAGE_ERROR) std::fprintf(stderr, "rwkv-live-bench: pipeline error\n");
@@ -142,16 +177,22 @@ void run(const std::string& model, const std::string& extra, int n, double secon
 }
 
 int run_bench(const std::vector<std::string>& argv) {
-  rwkv::cli::Args a(argv, {"model", "tokenizer", "mode", "streams", "seconds", "interval-ms", "props"});
+  rwkv::cli::Args a(argv, {"model", "tokenizer", "mode", "streams", "seconds", "interval-ms", "props", "backlog", "backlog-apart"},
+                    {"backlog-apart"});
   const std::string model = a.require("model"), mode = a.get("mode", "score"), props = a.get("props");
   const double seconds = a.get_double("seconds", 20);
   const int interval_ms = int(a.get_int("interval-ms", 2000, 1, 3600000));
+  const size_t backlog = size_t(a.get_int("backlog", 0, 0, 1 << 30));
+  const bool apart = a.has("backlog-apart");
   const std::string extra = "tokenizer=" + a.get("tokenizer", "auto") + " mode=" + mode + " " + props;
-  std::printf("%s, mode=%s %s, a 6-word line every %d ms per stream, %.0f s\n\n", model.c_str(), mode.c_str(),
-              props.c_str(), interval_ms, seconds);
+  std::printf("%s, mode=%s %s, a 6-word line every %d ms per stream, %.0f s%s\n\n", model.c_str(), mode.c_str(),
+              props.c_str(), interval_ms, seconds,
+              backlog ? (", and one more stream given " + std::to_string(backlog) + " bytes at once" +
+                         (apart ? " in a pipeline of its own" : " in the same pipeline")).c_str()
+                      : "");
   std::printf("| streams | buffers out | p50 | p99 | max |\n|---|---|---|---|---|\n");
   std::stringstream list(a.get("streams", "16"));
-  for (std::string c; std::getline(list, c, ',');) run(model, extra, std::stoi(c), seconds, interval_ms);
+  for (std::string c; std::getline(list, c, ',');) run(model, extra, std::stoi(c), seconds, interval_ms, backlog, apart);
   return 0;
 }
 
