@@ -85,7 +85,8 @@ std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
   };
   std::vector<Unit> units;
   try {
-    for (auto it = served_.begin(); it != served_.end();) it = now - it->second < kRecent ? std::next(it) : served_.erase(it);
+    for (auto it = served_.begin(); it != served_.end();)
+      it = now - it->second < kRecent ? std::next(it) : served_.erase(it);
     std::set<const State*> seen;
     for (const Request* q : work) seen.insert(q->state);
     const bool crowded = seen.size() > 1;
