@@ -72,16 +72,14 @@ LayerOps::Op LayerOps::wkv_out(const arch::WkvOut<LayerOps>& a) {
   const size_t n = size_t(rows_) * size_t(C_);
   float* y = a.y;
   group_norm(y, y, rows_, C_, H, a.ln_x->w.data(), a.ln_x->b.data(), info_.groupnorm_eps);
-  if (a.r_k) {
+  if (a.r_k)
     for (int t = 0; t < rows_; t++)
       for (int h = 0; h < H; h++) {
         const size_t o = size_t(t) * size_t(C_) + size_t(h) * size_t(N);
         float bonus = 0;
         for (int i = 0; i < N; i++) bonus += a.r[o + i] * a.k[o + i] * (*a.r_k)[size_t(h * N + i)];
-        for (int i = 0; i < N; i++) y[o + i] = (y[o + i] + bonus * a.v[o + i]) * a.g[o + i];
+        for (int i = 0; i < N; i++) y[o + i] += bonus * a.v[o + i];
       }
-    return y;
-  }
   if (a.gate == arch::Gate::Silu)
     for (size_t i = 0; i < n; i++) y[i] *= silu(a.g[i]);
   else if (a.gate == arch::Gate::Plain)

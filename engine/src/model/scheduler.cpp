@@ -61,14 +61,11 @@ void Scheduler::release(Request* q) {
   changed_.notify_all();
 }
 
-size_t Scheduler::slice_for(const Request* q, std::chrono::steady_clock::time_point now) {
-  size_t slice = size_t(runner_.pass_rows());
-  for (const auto& [s, when] : served_)
-    if (s != q->state && now - when < kRecent) {
-      slice = std::max<size_t>(1, slice / 4);  // live streams about: a short pass
-      break;
-    }
-  return std::min(slice, q->tokens.size() - q->done);
+size_t Scheduler::slice_for(const Request* q, bool others_in_pass) const {
+  bool others = others_in_pass;
+  for (const auto& [s, when] : served_) others = others || s != q->state;  // served_ holds the last kRecent
+  const size_t slice = size_t(runner_.pass_rows());
+  return std::min(others ? std::max<size_t>(1, slice / 4) : slice, q->tokens.size() - q->done);
 }
 
 std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
@@ -94,8 +91,7 @@ std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
     std::map<std::pair<size_t, bool>, std::vector<Request*>> groups;
     for (Request* q : work) {
       if (!seen.insert(q->state).second) continue;
-      size_t n = slice_for(q, now);
-      if (crowded) n = std::min(n, std::max<size_t>(1, size_t(runner_.pass_rows()) / 4));
+      const size_t n = slice_for(q, crowded);
       const bool last = q->done + n == q->tokens.size();
       if (q->which == Logits::All) units.push_back(Unit{n, true, true, {q}});
       else groups[{n, last && q->which == Logits::Last}].push_back(q);

@@ -55,8 +55,9 @@ class Scheduler {
   // lock), after which it is not touched. Returns the states it served.
   std::vector<const State*> run_pass(std::vector<Request*> work);
   void release(Request* q);
-  // Tokens a request may advance in this pass.
-  size_t slice_for(const Request* q, std::chrono::steady_clock::time_point now);
+  // Tokens a request may advance in this pass: a quarter pass when other streams are in it or
+  // were served in the last kRecent.
+  size_t slice_for(const Request* q, bool others_in_pass) const;
 
   static constexpr std::chrono::seconds kRecent{5};
 
