@@ -6,6 +6,7 @@
 // "alone": a single stream never waits for others;
 // "leaver": when a stream stops, the others pay the wait once, not every pass.
 // Real models and every stream's exact results: test_scheduler.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -108,17 +109,35 @@ void leaver() {
 class SliceRecorder final : public rwkv::Runner {
  public:
   SliceRecorder() : Runner(tiny_info()) {}
-  void eval(rwkv::State& s, std::span<const uint32_t> t, float*, rwkv::Logits) override { record(&s, t.size()); }
-  void eval_batch(std::span<rwkv::State* const> states, std::span<const uint32_t> t, float*) override {
-    for (rwkv::State* s : states) record(s, t.size() / states.size());
+  void eval(rwkv::State& s, std::span<const uint32_t> t, float*, rwkv::Logits which) override {
+    rwkv::State* one = &s;
+    record(std::span<rwkv::State* const>(&one, 1), t.size(), {which});
+  }
+  void eval_batch(std::span<rwkv::State* const> states, std::span<const uint32_t> t, float* logits) override {
+    record(states, t.size() / states.size(),
+           std::vector<rwkv::Logits>(states.size(), logits ? rwkv::Logits::Last : rwkv::Logits::None));
+  }
+  void eval_streams(std::span<rwkv::State* const> states, std::span<const uint32_t> t,
+                    std::span<const rwkv::StreamOut> out) override {
+    std::vector<rwkv::Logits> which;
+    for (const rwkv::StreamOut& o : out) which.push_back(o.which);
+    record(states, t.size() / states.size(), which);
   }
   int threads() const override { return 1; }
   uint64_t weight_bytes() const override { return 0; }
-  std::vector<size_t> slices_of(const rwkv::State* s) {
+  struct Call {
+    size_t tokens;                          // per state
+    std::vector<const rwkv::State*> states;
+    std::vector<rwkv::Logits> which;
+  };
+  std::vector<Call> calls() {
     std::lock_guard<std::mutex> lk(m_);
+    return calls_;
+  }
+  std::vector<size_t> slices_of(const rwkv::State* s) {
     std::vector<size_t> out;
-    for (const auto& [state, n] : calls_)
-      if (state == s) out.push_back(n);
+    for (const Call& c : calls())
+      if (std::find(c.states.begin(), c.states.end(), s) != c.states.end()) out.push_back(c.tokens);
     return out;
   }
   const rwkv::State* hold = nullptr;  // its calls wait for `released` (set before the threads start)
@@ -126,8 +145,8 @@ class SliceRecorder final : public rwkv::Runner {
   std::atomic<int> held_waits{0}, held_timeouts{0};
 
  private:
-  void record(const rwkv::State* s, size_t n) {
-    if (s == hold && n > 1) {
+  void record(std::span<rwkv::State* const> states, size_t n, std::vector<rwkv::Logits> which) {
+    if (n > 1 && std::find(states.begin(), states.end(), hold) != states.end()) {
       held_waits++;
       const auto until = Clock::now() + std::chrono::seconds(1);
       while (!released && Clock::now() < until) std::this_thread::sleep_for(milliseconds(1));
@@ -135,10 +154,10 @@ class SliceRecorder final : public rwkv::Runner {
     }
     std::this_thread::sleep_for(milliseconds(20));
     std::lock_guard<std::mutex> lk(m_);
-    calls_.emplace_back(s, n);
+    calls_.push_back(Call{n, std::vector<const rwkv::State*>(states.begin(), states.end()), std::move(which)});
   }
   std::mutex m_;
-  std::vector<std::pair<const rwkv::State*, size_t>> calls_;
+  std::vector<Call> calls_;
 };
 
 // A backlog (1000 tokens in one call) alone goes in full passes (pass_rows(), 128); beside a
@@ -161,7 +180,57 @@ void backlog_yields() {
   for (size_t n : beside) longest = std::max(longest, n);
   std::printf("a backlog of 1000 tokens: %zu calls alone, %zu beside a live stream (longest %zu tokens)\n",
               alone.size(), beside.size(), longest);
-  CHECK_MSG(longest == 32, "beside a live stream the backlog ran %zu tokens in one pass", longest);
+  // Slices of 8 tokens (pass_rows() / 16) while more than a quarter pass is left, then the rest.
+  size_t sum = 0;
+  for (size_t i = 0; i < beside.size(); i++) {
+    sum += beside[i];
+    CHECK_MSG(i + 1 == beside.size() ? beside[i] <= 32 : beside[i] == 8,
+              "beside a live stream the backlog's slice %zu ran %zu tokens", i, beside[i]);
+  }
+  CHECK(sum == backlog.size());
+}
+
+// Requests that want every token's logits (score mode) and arrive together share one call for
+// the tokens they all have, then peel off shortest first; a backlog's slice comes after them.
+void scores_together() {
+  SliceRecorder r;
+  rwkv::Scheduler s(r, std::chrono::microseconds(2000));
+  rwkv::State bulk, lines[3];
+  r.hold = &bulk;
+  std::thread backlog([&] {
+    const std::vector<uint32_t> tokens(300, 1);
+    s.eval(bulk, tokens, nullptr, rwkv::Logits::None);
+  });
+  std::this_thread::sleep_for(milliseconds(50));  // the backlog's first pass is held
+  std::vector<std::thread> live;
+  for (size_t i = 0; i < 3; i++)
+    live.emplace_back([&, i] {
+      const std::vector<uint32_t> tokens(6 + i, 1);
+      std::vector<float> logits(tokens.size() * 4);
+      s.eval(lines[i], tokens, logits.data(), rwkv::Logits::All);
+    });
+  std::this_thread::sleep_for(milliseconds(50));  // all three wait for the next pass
+  r.released = true;
+  for (auto& t : live) t.join();
+  backlog.join();
+  const std::vector<SliceRecorder::Call> calls = r.calls();
+  // The calls of the second pass: 6 tokens of all three lines, 1 of the last two, 1 of the
+  // last, then the backlog's slice.
+  size_t at = 1;
+  CHECK_MSG(calls.size() >= 5, "%zu calls", calls.size());
+  if (calls.size() < 5) return;
+  const std::vector<std::pair<size_t, size_t>> want = {{6, 3}, {1, 2}, {1, 1}};
+  for (const auto& [tokens, streams] : want) {
+    const SliceRecorder::Call& c = calls[at++];
+    std::printf("call: %zu tokens of %zu streams\n", c.tokens, c.states.size());
+    CHECK_MSG(c.tokens == tokens && c.states.size() == streams, "a call of %zu tokens of %zu streams, not %zu of %zu",
+              c.tokens, c.states.size(), tokens, streams);
+    for (size_t i = 0; i < c.states.size(); i++) {
+      CHECK(c.states[i] == &lines[3 - streams + i]);
+      CHECK(c.which[i] == rwkv::Logits::All);
+    }
+  }
+  CHECK(calls[at].states.size() == 1 && calls[at].states[0] == &bulk && calls[at].tokens == 8);
 }
 
 // In a pass with a backlog's slice and a live stream's step, the step runs first and its
@@ -196,6 +265,7 @@ int main(int argc, char** argv) {
                              {"alone", alone},
                              {"leaver", leaver},
                              {"backlog-yields", backlog_yields},
-                             {"live-first", live_first}},
+                             {"live-first", live_first},
+                             {"scores-together", scores_together}},
                             true);
 }

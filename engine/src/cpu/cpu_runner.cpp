@@ -18,11 +18,12 @@ CpuRunner::CpuRunner(const ModelInfo& info, TensorMap& tensors, const LoadOption
 
 void CpuRunner::eval(State& state, std::span<const uint32_t> tokens, float* logits, Logits which) {
   State* one = &state;
-  run(std::span<State* const>(&one, 1), tokens, logits, which);
+  const StreamOut out{logits, logits ? which : Logits::None};
+  run(std::span<State* const>(&one, 1), tokens, std::span<const StreamOut>(&out, 1));
 }
 
 void CpuRunner::eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) {
-  run(states, tokens, logits, logits ? Logits::Last : Logits::None);
+  run_last(states, tokens, logits);
 }
 
 void CpuRunner::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
@@ -31,10 +32,24 @@ void CpuRunner::eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, 
   thread_local std::vector<State*> states;
   states.clear();
   for (size_t i = 0; i < n; i++) states.push_back(&host_state(batch, slots.empty() ? i : slots[i]));
-  run(states, tokens, logits, logits ? Logits::Last : Logits::None);
+  run_last(states, tokens, logits);
 }
 
-void CpuRunner::run(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits, Logits which) {
+void CpuRunner::eval_streams(std::span<State* const> states, std::span<const uint32_t> tokens,
+                             std::span<const StreamOut> out) {
+  run(states, tokens, out);
+}
+
+void CpuRunner::run_last(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) {
+  thread_local std::vector<StreamOut> out;
+  out.clear();
+  const size_t V = size_t(info_.n_vocab);
+  for (size_t b = 0; b < states.size(); b++)
+    out.push_back(logits ? StreamOut{logits + b * V, Logits::Last} : StreamOut{});
+  run(states, tokens, out);
+}
+
+void CpuRunner::run(std::span<State* const> states, std::span<const uint32_t> tokens, std::span<const StreamOut> out) {
   for (const State* s : states) check_state_fits(*s, info_);
   check_tokens_fit(tokens, info_);
   const size_t B = states.size();
@@ -45,6 +60,7 @@ void CpuRunner::run(std::span<State* const> states, std::span<const uint32_t> to
   const size_t chunk = std::min(T, std::max<size_t>(1, size_t(kChunk) / B));
   const size_t per_row = C * 2;
   thread_local std::vector<float> scratch;
+  thread_local std::vector<float*> dest;  // where each row of the head's product goes
   if (scratch.size() < per_row * chunk * B) scratch.resize(per_row * chunk * B);
 
   for (size_t done = 0; done < T;) {
@@ -56,13 +72,34 @@ void CpuRunner::run(std::span<State* const> states, std::span<const uint32_t> to
         tensor_to_f32(*emb_, x + (b * n + t) * C, uint64_t(tokens[b * T + done + t]) * C, uint64_t(C));
     layer_norm(x, x, int(rows), int(C), ends_.ln0.w.data(), ends_.ln0.b.data());
     layers(states, x, int(n));
-    if (which == Logits::All) {  // one stream
-      layer_norm(x, xn, int(rows), int(C), ends_.ln_out.w.data(), ends_.ln_out.b.data());
-      matmul(pool_, ends_.head, xn, int(rows), logits + done * V);
-    } else if (which == Logits::Last && done + n == T) {
-      for (size_t b = 0; b < B; b++)
-        layer_norm(x + (b * n + n - 1) * C, xn + b * C, 1, int(C), ends_.ln_out.w.data(), ends_.ln_out.b.data());
-      matmul(pool_, ends_.head, xn, int(B), logits);
+    // ln_out and the head for the rows whose logits are wanted, as one product.
+    dest.clear();
+    for (size_t b = 0; b < B; b++) {
+      const bool last = done + n == T;
+      for (size_t t = 0; t < n; t++) {
+        float* to = out[b].which == Logits::All                     ? out[b].logits + (done + t) * V
+                    : out[b].which == Logits::Last && last && t == n - 1 ? out[b].logits
+                                                                         : nullptr;
+        if (!to) continue;
+        layer_norm(x + (b * n + t) * C, xn + dest.size() * C, 1, int(C), ends_.ln_out.w.data(), ends_.ln_out.b.data());
+        dest.push_back(to);
+      }
+    }
+    if (dest.empty()) {
+      done += n;
+      continue;
+    }
+    // Straight into the caller's memory when the rows lie there one after another (one
+    // stream's every token, or a batch's last logits); else through a buffer.
+    bool direct = true;
+    for (size_t i = 1; i < dest.size(); i++) direct = direct && dest[i] == dest[0] + i * V;
+    if (direct) {
+      matmul(pool_, ends_.head, xn, int(dest.size()), dest[0]);
+    } else {
+      std::lock_guard<std::mutex> lk(head_out_lock_);
+      if (head_out_.size() < dest.size() * V) head_out_.resize(dest.size() * V);
+      matmul(pool_, ends_.head, xn, int(dest.size()), head_out_.data());
+      for (size_t i = 0; i < dest.size(); i++) std::copy_n(head_out_.data() + i * V, V, dest[i]);
     }
     done += n;
   }

@@ -5,6 +5,7 @@
 // shifts and recurrences each stream's own. Step mode is T = 1; B streams in step mode are
 // one pass.
 #pragma once
+#include <mutex>
 #include <vector>
 
 #include "arch/ends.h"
@@ -22,6 +23,8 @@ class CpuRunner : public Runner {
   void eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits) override;
   void eval_batch(StateBatch& batch, std::span<const uint32_t> tokens, float* logits,
                   std::span<const size_t> slots) override;
+  void eval_streams(std::span<State* const> states, std::span<const uint32_t> tokens,
+                    std::span<const StreamOut> out) override;
   int threads() const override { return pool_.size(); }
   uint64_t weight_bytes() const override { return binder_.bound_bytes(); }
   int pass_rows() const override { return kChunk; }
@@ -37,11 +40,17 @@ class CpuRunner : public Runner {
   ThreadPool pool_;
 
  private:
-  // T = tokens.size() / states.size() tokens of each state (state-major); logits of each
-  // state's last token (Last, B rows) or of every token (All, one state).
-  void run(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits, Logits which);
+  // T = tokens.size() / states.size() tokens of each state (state-major); each state's
+  // logits as out[b] asks (one entry per state).
+  void run(std::span<State* const> states, std::span<const uint32_t> tokens, std::span<const StreamOut> out);
+  // The same with every state's last logits at logits + b * n_vocab, or none.
+  void run_last(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits);
   const Tensor* emb_;
   arch::Ends<Binder> ends_;
+  // The head's product for rows bound for scattered places (streams of a pass that want every
+  // token's logits); kept, as it is large (up to kChunk x n_vocab), and shared.
+  std::mutex head_out_lock_;
+  std::vector<float> head_out_;
 };
 
 

@@ -1,5 +1,8 @@
 #include "model/runner.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "rwkv/error.h"
 
 namespace rwkv {
@@ -50,6 +53,34 @@ void Runner::eval_batch(std::span<State* const> states, std::span<const uint32_t
   const size_t T = tokens.size() / states.size(), V = size_t(info_.n_vocab);
   for (size_t b = 0; b < states.size(); b++)
     eval(*states[b], tokens.subspan(b * T, T), logits ? logits + b * V : nullptr, logits ? Logits::Last : Logits::None);
+}
+
+void Runner::eval_streams(std::span<State* const> states, std::span<const uint32_t> tokens,
+                          std::span<const StreamOut> out) {
+  const size_t B = states.size();
+  if (B == 0) return;
+  const size_t T = tokens.size() / B, V = size_t(info_.n_vocab);
+  if (B == 1) return eval(*states[0], tokens, out[0].logits, out[0].which);
+  std::vector<State*> rest;
+  std::vector<uint32_t> rest_tokens;
+  std::vector<size_t> rest_index;
+  bool want_last = false;
+  for (size_t b = 0; b < B; b++) {
+    if (out[b].which == Logits::All) {
+      eval(*states[b], tokens.subspan(b * T, T), out[b].logits, Logits::All);
+      continue;
+    }
+    rest.push_back(states[b]);
+    rest_index.push_back(b);
+    rest_tokens.insert(rest_tokens.end(), tokens.begin() + std::ptrdiff_t(b * T), tokens.begin() + std::ptrdiff_t((b + 1) * T));
+    want_last = want_last || out[b].which == Logits::Last;
+  }
+  if (rest.empty()) return;
+  std::vector<float> last(want_last ? rest.size() * V : 0);
+  eval_batch(rest, rest_tokens, want_last ? last.data() : nullptr);
+  for (size_t i = 0; i < rest.size(); i++)
+    if (out[rest_index[i]].which == Logits::Last)
+      std::copy_n(last.data() + i * V, V, out[rest_index[i]].logits);
 }
 
 std::unique_ptr<StateBatch> Runner::new_state_batch(size_t n) {

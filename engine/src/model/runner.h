@@ -10,6 +10,13 @@
 
 namespace rwkv {
 
+// Where one stream's logits go in Runner::eval_streams: nowhere, its last token's (n_vocab
+// floats), or every token's (T x n_vocab).
+struct StreamOut {
+  float* logits = nullptr;
+  Logits which = Logits::None;
+};
+
 class Runner {
  public:
   explicit Runner(const ModelInfo& info) : info_(info) {}
@@ -27,6 +34,11 @@ class Runner {
   // T = tokens.size() / states.size() tokens for each state (state-major; checked by Model);
   // logits, when not null, receive each state's last n_vocab logits.
   virtual void eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits);
+  // The same, each state's logits as `out` (one per state) asks: the scheduler's pass, where
+  // streams of one length want different logits. The host default runs the streams that want
+  // every token's logits one after another and the others as one eval_batch.
+  virtual void eval_streams(std::span<State* const> states, std::span<const uint32_t> tokens,
+                            std::span<const StreamOut> out);
   virtual std::unique_ptr<StateBatch> new_state_batch(size_t n);
   // The same for slots of a batch (slots distinct and in range, checked by Model; empty: all).
   // Throws when the batch was made by another runner.

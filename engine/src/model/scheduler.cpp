@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <map>
 #include <set>
 
 namespace rwkv {
@@ -62,25 +61,22 @@ void Scheduler::release(Request* q) {
 }
 
 size_t Scheduler::slice_for(const Request* q, bool others_in_pass) const {
+  const size_t rows = size_t(runner_.pass_rows()), left = q->tokens.size() - q->done;
+  if (left <= rows / 4) return left;  // a live line, or a backlog's end: whole
   bool others = others_in_pass;
   for (const auto& [s, when] : served_) others = others || s != q->state;  // served_ holds the last kRecent
-  const size_t slice = size_t(runner_.pass_rows());
-  return std::min(others ? std::max<size_t>(1, slice / 4) : slice, q->tokens.size() - q->done);
+  return std::min(others ? std::max<size_t>(1, rows / 16) : rows, left);
 }
 
 std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
-  const size_t V = size_t(runner_.info().n_vocab);
   const auto now = std::chrono::steady_clock::now();
   std::vector<const State*> served;
-  // Units of work, shortest first: a request alone (every token's logits), or a group for one
-  // eval_batch (tokens this pass, logits wanted now). A state asked for twice (two threads on
-  // one state) waits for the next pass.
-  struct Unit {
-    size_t n = 0;
-    bool want_logits = false, alone = false;
-    std::vector<Request*> requests;
-  };
-  std::vector<Unit> units;
+  // Each request advances by its slice this pass: first those that end in it (their callers
+  // return), then the slices of longer ones (a backlog's), each group shortest first, in
+  // steps (run_steps). A state asked for twice (two threads on one state) waits for the next
+  // pass.
+  std::vector<std::pair<size_t, Request*>> going;  // (slice, request)
+  size_t ending = 0;  // going[0, ending) end in this pass
   try {
     for (auto it = served_.begin(); it != served_.end();)
       it = now - it->second < kRecent ? std::next(it) : served_.erase(it);
@@ -88,16 +84,15 @@ std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
     for (const Request* q : work) seen.insert(q->state);
     const bool crowded = seen.size() > 1;
     seen.clear();
-    std::map<std::pair<size_t, bool>, std::vector<Request*>> groups;
-    for (Request* q : work) {
-      if (!seen.insert(q->state).second) continue;
-      const size_t n = slice_for(q, crowded);
-      const bool last = q->done + n == q->tokens.size();
-      if (q->which == Logits::All) units.push_back(Unit{n, true, true, {q}});
-      else groups[{n, last && q->which == Logits::Last}].push_back(q);
-    }
-    for (auto& [key, group] : groups) units.push_back(Unit{key.first, key.second, false, std::move(group)});
-    std::stable_sort(units.begin(), units.end(), [](const Unit& a, const Unit& b) { return a.n < b.n; });
+    for (Request* q : work)
+      if (seen.insert(q->state).second) going.emplace_back(slice_for(q, crowded), q);
+    auto key = [](const std::pair<size_t, Request*>& g) {
+      return std::pair(g.second->done + g.first < g.second->tokens.size(), g.first);
+    };
+    std::stable_sort(going.begin(), going.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+    while (ending < going.size() && !key(going[ending]).first) ending++;
+    states_.reserve(going.size());
+    outs_.reserve(going.size());
   } catch (...) {  // outside the runner (memory for the pass): every request fails
     for (Request* q : work) {
       q->error = std::current_exception();
@@ -107,45 +102,52 @@ std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
     }
     return served;
   }
+  run_steps(std::span(going).first(ending), now, served);
+  run_steps(std::span(going).subspan(ending), now, served);
+  return served;
+}
+
+void Scheduler::run_steps(std::span<const std::pair<size_t, Request*>> going, Clock::time_point now,
+                          std::vector<const State*>& served) {
   // Only `done` and `error` here: `finished` is the caller's to read, set by release().
-  for (Unit& u : units) {
-    const size_t n = u.n;
+  const size_t V = size_t(runner_.info().n_vocab);
+  size_t advanced = 0;
+  for (size_t first = 0; first < going.size();) {
+    const size_t n = going[first].first - advanced;
+    const auto step = going.subspan(first);
     try {
-      if (u.alone) {
-        Request* q = u.requests.front();
-        runner_.eval(*q->state, q->tokens.subspan(q->done, n), q->logits + q->done * V, Logits::All);
-      } else if (u.requests.size() == 1) {  // as the caller would have run it alone
-        Request* q = u.requests.front();
-        runner_.eval(*q->state, q->tokens.subspan(q->done, n), u.want_logits ? q->logits : nullptr,
-                     u.want_logits ? Logits::Last : Logits::None);
-      } else {
-        tokens_.clear();
-        states_.clear();
-        for (Request* q : u.requests) {
-          states_.push_back(q->state);
-          tokens_.insert(tokens_.end(), q->tokens.begin() + std::ptrdiff_t(q->done),
-                         q->tokens.begin() + std::ptrdiff_t(q->done + n));
-        }
-        if (u.want_logits) logits_.resize(u.requests.size() * V);
-        runner_.eval_batch(states_, tokens_, u.want_logits ? logits_.data() : nullptr);
-        if (u.want_logits)
-          for (size_t b = 0; b < u.requests.size(); b++)
-            std::memcpy(u.requests[b]->logits, logits_.data() + b * V, V * sizeof(float));
+      tokens_.clear();
+      states_.clear();
+      outs_.clear();
+      for (const auto& [slice, q] : step) {
+        states_.push_back(q->state);
+        tokens_.insert(tokens_.end(), q->tokens.begin() + std::ptrdiff_t(q->done),
+                       q->tokens.begin() + std::ptrdiff_t(q->done + n));
+        const bool last = q->done + n == q->tokens.size();
+        outs_.push_back(q->which == Logits::All                ? StreamOut{q->logits + q->done * V, Logits::All}
+                        : q->which == Logits::Last && last ? StreamOut{q->logits, Logits::Last}
+                                                           : StreamOut{});
       }
-      for (Request* q : u.requests) q->done += n;
-    } catch (...) {
-      for (Request* q : u.requests) {
+      runner_.eval_streams(states_, tokens_, outs_);
+      for (const auto& [slice, q] : step) q->done += n;
+    } catch (...) {  // every request of the step fails: that is every one still going
+      for (const auto& [slice, q] : step) {
         q->error = std::current_exception();
         q->done = q->tokens.size();
+        served.push_back(q->state);
+        served_[q->state] = now;
+        release(q);  // gone from here on
       }
+      return;
     }
-    for (Request* q : u.requests) {
+    advanced += n;
+    for (; first < going.size() && going[first].first == advanced; first++) {
+      Request* q = going[first].second;
       served.push_back(q->state);
       served_[q->state] = now;
-      if (q->done == q->tokens.size()) release(q);
+      if (q->done == q->tokens.size()) release(q);  // gone from here on
     }
   }
-  return served;
 }
 
 }  // namespace rwkv

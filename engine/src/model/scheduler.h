@@ -5,14 +5,17 @@
 // No thread of its own: the first caller to find no pass running leads. It takes what is
 // pending (waiting up to `wait` for the streams that were in the previous pass, so that
 // steady streams stay in step), runs one pass and hands the lead on; the others sleep until
-// their work is done. Each request advances by at most pass_rows() tokens per pass, and by a
-// quarter of that while another stream has been served in the last kRecent (a backlog beside
-// live streams: a 169M model's 32-token pass takes about 85 ms on two cores, at 95% of a full
-// pass's throughput), so a stream in step mode never waits behind a whole long prefill.
-// Within a pass the shortest requests run first, and each caller is released as soon as its
-// own request is done, not at the end of the pass. Requests of equal length
-// that want their last logits (or none) go to the runner as one eval_batch; requests for
-// every token's logits run on their own in the same pass. A batched pass computes each
+// their work is done. A request of up to a quarter pass (pass_rows() / 4 tokens: a live line,
+// a step) goes whole; a longer one advances by at most pass_rows() tokens per pass, and by
+// pass_rows() / 16 while another stream is in the pass or has been served in the last
+// kRecent (a backlog beside live streams: 8 tokens on the CPU, about 25 ms of a 169M model on
+// two cores, at 70% of a full pass's throughput; 16 tokens, at 90%, left live lines waiting
+// 250 ms at the 99th percentile where 8 left 80-150 ms), so a live stream never waits long
+// behind a prefill. A pass runs the requests that end in it first, then the backlogs'
+// slices, each in steps (run_steps): all requests for as many tokens as the shortest has
+// left, as one runner call whatever logits each wants (eval_streams: score mode's every
+// token, a step's last, a prefill's none), then the next shortest, each caller released as
+// soon as its own request is done. A batched pass computes each
 // stream exactly as it would alone on the CPU (bit for bit, tested), so results do not
 // depend on who else is running. On the GPU they may, in the last bits: cuBLAS picks its
 // kernels by the number of rows, so a stream's logits can differ with the number of streams
@@ -54,9 +57,17 @@ class Scheduler {
   // Runs one pass over `work`; releases each request when it is done (finished, under the
   // lock), after which it is not touched. Returns the states it served.
   std::vector<const State*> run_pass(std::vector<Request*> work);
+  using Clock = std::chrono::steady_clock;
+  // Advances each of `going` (slice, request; shortest first) by its slice, in steps: every
+  // step runs all requests still going for as many tokens as the shortest of them has left,
+  // as one call (each weight read once per step), then releases the callers that are done.
+  // So there are as many steps as distinct slice lengths, and a short request (a live line)
+  // returns after the first steps, not after the others. Adds the states served to `served`.
+  void run_steps(std::span<const std::pair<size_t, Request*>> going, Clock::time_point now,
+                 std::vector<const State*>& served);
   void release(Request* q);
-  // Tokens a request may advance in this pass: a quarter pass when other streams are in it or
-  // were served in the last kRecent.
+  // Tokens a request may advance in this pass: all of up to a quarter pass; else a sixteenth
+  // when other streams are in it or were served in the last kRecent, a full pass when not.
   size_t slice_for(const Request* q, bool others_in_pass) const;
 
   static constexpr std::chrono::seconds kRecent{5};
@@ -69,13 +80,13 @@ class Scheduler {
   bool running_ = false;             // a leader holds the pass; guarded by m_
   std::unordered_set<const State*> last_states_;  // the previous pass's streams; guarded by m_
   // When each stream was last served (streams of the last kRecent); the leader's.
-  std::unordered_map<const State*, std::chrono::steady_clock::time_point> served_;
+  std::unordered_map<const State*, Clock::time_point> served_;
   size_t back_ = 0;  // requests pending from those streams; guarded by m_
   BatchStats stats_;                 // guarded by m_
   // The leader's buffers (only the leader touches them).
   std::vector<uint32_t> tokens_;
-  std::vector<float> logits_;
   std::vector<State*> states_;
+  std::vector<StreamOut> outs_;
 };
 
 }  // namespace rwkv
