@@ -1,12 +1,14 @@
 // rwkv-live-bench --model PATH [--tokenizer SPEC] [--mode score|punctuate] [--streams N[,N...]]
 // [--seconds S] [--interval-ms MS] [--props "PROP=VALUE ..."] [--backlog BYTES [--backlog-apart]]
+// [--target-ms MS]
 //
 // Live-stream capacity: one process, N pipelines `appsrc is-live ! rwkv mode=MODE ! appsink`
 // on one shared model, each fed a 6-word lowercase transcript line every MS milliseconds
 // (about speech rate at 2000 ms), the streams staggered across the interval. Prints, per N,
 // the latency from each push to its output (p50, p99, max) and how many buffers came out:
 // a machine holds N streams while p99 stays near the mode's own wait (none in score mode;
-// up to `hold` in punctuate mode) and every buffer comes out. The first round of lines warms
+// up to `hold` in punctuate mode) and every buffer comes out; the last line names the most
+// streams tried that did, with p99 within --target-ms (250). The first round of lines warms
 // the elements up and is not counted. --backlog BYTES adds one more pipeline on the same
 // model, given that much text in one buffer as the second round starts (a file, or a
 // transcript's backlog after a reconnect): the live streams' latency while it runs; with
@@ -72,7 +74,8 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5))];
 }
 
-void run(const std::string& model, const std::string& extra, int n, double seconds, int interval_ms,
+// Returns whether every buffer came out with p99 within target_ms.
+bool run(double target_ms, const std::string& model, const std::string& extra, int n, double seconds, int interval_ms,
          size_t backlog, bool apart) {
   const std::string bulk_desc = "appsrc name=bulk is-live=true format=time caps=text/x-raw,format=utf8 ! rwkv model=\"" +
                                 model + "\" " + extra + " ! fakesink sync=false ";
@@ -171,19 +174,22 @@ void run(const std::string& model, const std::string& extra, int n, double secon
   }
   gst_object_unref(clock);
   gst_object_unref(pipe);
+  const double p99 = 1e3 * percentile(all, 0.99);
   std::printf("| %d | %zu / %zu | %.0f ms | %.0f ms | %.0f ms |\n", n, all.size(), pushes, 1e3 * percentile(all, 0.5),
-              1e3 * percentile(all, 0.99), 1e3 * percentile(all, 1.0));
+              p99, 1e3 * percentile(all, 1.0));
   std::fflush(stdout);
+  return all.size() == pushes && p99 <= target_ms;
 }
 
 int run_bench(const std::vector<std::string>& argv) {
-  rwkv::cli::Args a(argv, {"model", "tokenizer", "mode", "streams", "seconds", "interval-ms", "props", "backlog", "backlog-apart"},
+  rwkv::cli::Args a(argv, {"model", "tokenizer", "mode", "streams", "seconds", "interval-ms", "props", "backlog", "backlog-apart", "target-ms"},
                     {"backlog-apart"});
   const std::string model = a.require("model"), mode = a.get("mode", "score"), props = a.get("props");
   const double seconds = a.get_double("seconds", 20);
   const int interval_ms = int(a.get_int("interval-ms", 2000, 1, 3600000));
   const size_t backlog = size_t(a.get_int("backlog", 0, 0, 1 << 30));
   const bool apart = a.has("backlog-apart");
+  const double target_ms = a.get_double("target-ms", 250);
   const std::string extra = "tokenizer=" + a.get("tokenizer", "auto") + " mode=" + mode + " " + props;
   std::printf("%s, mode=%s %s, a 6-word line every %d ms per stream, %.0f s%s\n\n", model.c_str(), mode.c_str(),
               props.c_str(), interval_ms, seconds,
@@ -192,7 +198,13 @@ int run_bench(const std::vector<std::string>& argv) {
                       : "");
   std::printf("| streams | buffers out | p50 | p99 | max |\n|---|---|---|---|---|\n");
   std::stringstream list(a.get("streams", "16"));
-  for (std::string c; std::getline(list, c, ',');) run(model, extra, std::stoi(c), seconds, interval_ms, backlog, apart);
+  int held = 0;
+  for (std::string c; std::getline(list, c, ',');) {
+    const int n = std::stoi(c);
+    if (run(target_ms, model, extra, n, seconds, interval_ms, backlog, apart)) held = std::max(held, n);
+  }
+  if (held > 0) std::printf("\nheld: %d streams (the most tried with every buffer out and p99 <= %.0f ms)\n", held, target_ms);
+  else std::printf("\nheld: none of the counts tried (p99 <= %.0f ms with every buffer out)\n", target_ms);
   return 0;
 }
 
