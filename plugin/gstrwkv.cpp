@@ -111,6 +111,7 @@ static gboolean gst_rwkv_sink_event(GstPad* pad, GstObject* parent, GstEvent* ev
       self->rt->pending.clear();
       self->rt->pending_start = self->rt->pending_end = GST_CLOCK_TIME_NONE;
       self->rt->segment_pushed = false;
+      self->rt->sent_downstream = self->rt->liveness_checked = false;  // sinks preroll again
       return gst_pad_event_default(pad, parent, event);
     }
     case GST_EVENT_CAPS: {

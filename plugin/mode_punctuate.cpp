@@ -34,8 +34,7 @@ GstFlowReturn push_ready(GstRwkv* self) {
       if (!GST_BUFFER_DURATION_IS_VALID(out)) GST_BUFFER_DURATION(out) = kDefaultDuration;
     }
     GST_DEBUG_OBJECT(self, "punctuated: %s", text.c_str());
-    ensure_src_ready(self, Mode::Punctuate);
-    ret = gst_pad_push(self->srcpad, out);
+    ret = push_out(self, Mode::Punctuate, out);
   }
   return ret;
 }

@@ -32,8 +32,7 @@ GstFlowReturn post_score(GstRwkv* self, GstBuffer* buf, const gstrwkv::Score& sc
     GST_BUFFER_PTS(buf) = output_position(self, end);
     if (!GST_BUFFER_DURATION_IS_VALID(buf)) GST_BUFFER_DURATION(buf) = kDefaultDuration;
   }
-  ensure_src_ready(self, Mode::Score);
-  return gst_pad_push(self->srcpad, buf);
+  return push_out(self, Mode::Score, buf);
 }
 
 class ScoreMode final : public ModeBehaviour {

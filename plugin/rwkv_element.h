@@ -84,6 +84,9 @@ struct Runtime {
   InputFormat format = INPUT_UTF8;
   std::string input_caps;        // token input: passed on in score mode
   bool stream_started = false, segment_pushed = false;
+  // Since the start or the last flush: a buffer or gap went downstream (its sinks have
+  // prerolled), and whether upstream was asked if it is live.
+  bool sent_downstream = false, liveness_checked = false;
   std::string pending;           // text since the last trigger
   GstClockTime pending_start = GST_CLOCK_TIME_NONE, pending_end = GST_CLOCK_TIME_NONE;
   GstClockTime last_end = 0;     // running time of the newest input (or gap)
@@ -154,6 +157,14 @@ void ensure_src_ready(GstRwkv* self, Mode mode);
 GstFlowReturn push_text(GstRwkv* self, Mode mode, const std::string& text, GstClockTime start,
                                GstClockTime end);
 void push_gap(GstRwkv* self, Mode mode, GstClockTime start, GstClockTime end);
+// Pushes an output buffer (caps and segment first when due).
+GstFlowReturn push_out(GstRwkv* self, Mode mode, GstBuffer* buf);
+// A live pipeline goes to PLAYING only once every sink has had a buffer or a gap, and until
+// then every branch waits in its sink: before reading the first buffer since the start or a
+// flush (a backlog may take minutes) the element sends a gap up to that buffer's start when
+// upstream is live, as a live source does for time it has no data for, so that other
+// branches of the pipeline are not held until this one has output.
+void let_downstream_preroll(GstRwkv* self, Mode mode, GstClockTime start);
 void post_structure(GstRwkv* self, GstStructure* s);
 GstClockTime reported_latency(GstRwkv* self);
 // After an answer that took `took`: with latency=auto, one longer than reported raises it

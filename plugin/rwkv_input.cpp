@@ -116,6 +116,7 @@ GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
     text = {};
   }
   const Input in{buf, start, end, timed_buffer, rt.format == INPUT_TOKENS, text, ids, started_us};
+  if (timed_buffer) let_downstream_preroll(self, s.mode, start);
   if (rt.active_mode != s.mode) {  // the mode changed: what the last one held goes out first
     const GstFlowReturn ret = behaviour(rt.active_mode).pause(self, "mode changed");
     rt.active_mode = s.mode;
@@ -202,6 +203,7 @@ bool handle_gap(GstRwkv* self, GstEvent* event) {
   if (s.trigger == Trigger::Interval && !rt.pending.empty() && trigger_due(self, s))
     behaviour(s.mode).trigger(self, s, "interval reached by a gap", 0);
   ensure_src_ready(self, s.mode);
+  rt.sent_downstream = true;
   return gst_pad_push_event(self->srcpad, event);
 }
 

@@ -48,12 +48,17 @@ void ensure_src_ready(GstRwkv* self, Mode mode) {
 
 GstFlowReturn push_text(GstRwkv* self, Mode mode, const std::string& text, GstClockTime start,
                                GstClockTime end) {
-  ensure_src_ready(self, mode);
   GstBuffer* buf = gst_buffer_new_memdup(text.data(), text.size());
   const GstClockTime pts = output_position(self, end);
   GST_BUFFER_PTS(buf) = pts;
   GST_BUFFER_DURATION(buf) = (GST_CLOCK_TIME_IS_VALID(start) && end > start) ? end - start : kDefaultDuration;
   GST_DEBUG_OBJECT(self, "output at %" GST_TIME_FORMAT ": %s", GST_TIME_ARGS(pts), text.c_str());
+  return push_out(self, mode, buf);
+}
+
+GstFlowReturn push_out(GstRwkv* self, Mode mode, GstBuffer* buf) {
+  ensure_src_ready(self, mode);
+  self->rt->sent_downstream = true;
   return gst_pad_push(self->srcpad, buf);
 }
 
@@ -61,7 +66,21 @@ void push_gap(GstRwkv* self, Mode mode, GstClockTime start, GstClockTime end) {
   if (!GST_CLOCK_TIME_IS_VALID(start)) return;
   ensure_src_ready(self, mode);
   const GstClockTime pos = output_position(self, start);
+  self->rt->sent_downstream = true;
   gst_pad_push_event(self->srcpad, gst_event_new_gap(pos, end > start ? end - start : 0));
+}
+
+void let_downstream_preroll(GstRwkv* self, Mode mode, GstClockTime start) {
+  Runtime& rt = *self->rt;
+  if (rt.sent_downstream || rt.liveness_checked || !GST_CLOCK_TIME_IS_VALID(start)) return;
+  rt.liveness_checked = true;
+  GstQuery* q = gst_query_new_latency();
+  gboolean live = FALSE;
+  if (gst_pad_peer_query(self->sinkpad, q)) gst_query_parse_latency(q, &live, nullptr, nullptr);
+  gst_query_unref(q);
+  if (!live) return;
+  GST_DEBUG_OBJECT(self, "live: a gap at %" GST_TIME_FORMAT " lets downstream preroll", GST_TIME_ARGS(start));
+  push_gap(self, mode, start, start);
 }
 
 void post_structure(GstRwkv* self, GstStructure* s) {
