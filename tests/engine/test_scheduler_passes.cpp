@@ -161,8 +161,8 @@ class SliceRecorder final : public rwkv::Runner {
 };
 
 // A backlog (1000 tokens in one call) alone goes in full passes (pass_rows(), 128); beside a
-// stream served in the last seconds, in quarter passes, so a live stream waits for at most a
-// short one.
+// stream served in the last seconds, in sixteenths, so a live stream waits for at most a short
+// one; a live line (up to a quarter pass) goes whole.
 void backlog_yields() {
   SliceRecorder r;
   rwkv::Scheduler s(r, std::chrono::microseconds(2000));
@@ -180,14 +180,19 @@ void backlog_yields() {
   for (size_t n : beside) longest = std::max(longest, n);
   std::printf("a backlog of 1000 tokens: %zu calls alone, %zu beside a live stream (longest %zu tokens)\n",
               alone.size(), beside.size(), longest);
-  // Slices of 8 tokens (pass_rows() / 16) while more than a quarter pass is left, then the rest.
+  // Slices of 8 tokens (pass_rows() / 16) to the end.
   size_t sum = 0;
   for (size_t i = 0; i < beside.size(); i++) {
     sum += beside[i];
-    CHECK_MSG(i + 1 == beside.size() ? beside[i] <= 32 : beside[i] == 8,
+    CHECK_MSG(i + 1 == beside.size() ? beside[i] <= 8 : beside[i] == 8,
               "beside a live stream the backlog's slice %zu ran %zu tokens", i, beside[i]);
   }
   CHECK(sum == backlog.size());
+  // A request of up to a quarter pass (a live line) goes whole, beside others or not.
+  rwkv::State line;
+  const std::vector<uint32_t> words(32, 1);
+  s.eval(line, words, nullptr, rwkv::Logits::None);
+  CHECK(r.slices_of(&line) == std::vector<size_t>{32});
 }
 
 // Requests that want every token's logits (score mode) and arrive together share one call for

@@ -1,6 +1,7 @@
 // Which tokenizer a model gets: a file beside it (when its size fits n_vocab), the GGUF
 // tokenizer, n_vocab 256 -> bytes; errors that name the file to provide; the World
 // vocabulary file's Python literal forms and its errors.
+#include <chrono>
 #include <filesystem>
 
 #include "random_model.h"
@@ -41,6 +42,20 @@ int main() {
   CHECK_THROWS(rwkv::tokenizer_for_model(*tiny, vocab), "has 65530 tokens but the model only 256");
   CHECK_THROWS(rwkv::load_tokenizer(data + "/rwkvcpp/tiny-rwkv-4v0-660K-FP32.bin"), "is not a tokenizer file");
   CHECK_THROWS(rwkv::load_tokenizer(dir + "/absent.txt"), "cannot open tokenizer");
+
+  // A file is parsed once while in use: the same tokenizer for every caller, again once the
+  // file has changed (or no one holds it).
+  {
+    const std::string copy = dir + "/shared_vocab.txt";
+    fs::copy_file(vocab, copy, fs::copy_options::overwrite_existing);
+    auto a = rwkv::load_tokenizer(copy), b = rwkv::load_tokenizer(copy);
+    CHECK_MSG(a == b, "one tokenizer file was parsed twice while in use");
+    CHECK(rwkv::load_tokenizer(dir + "/./shared_vocab.txt") == a);  // the same file by another path
+    fs::last_write_time(copy, fs::last_write_time(copy) + std::chrono::seconds(5));
+    auto c = rwkv::load_tokenizer(copy);
+    CHECK_MSG(c != a && c->n_vocab() == a->n_vocab(), "a changed file was not parsed again");
+    CHECK(rwkv::load_tokenizer(copy) == c);
+  }
 
   // World-sized and NeoX-sized models without a tokenizer: the error names the file.
   CHECK_THROWS(rwkv::tokenizer_for_model(*model_at(testing::random_v4_tensors(65536), dir + "/m.bin")),

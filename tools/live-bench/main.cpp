@@ -2,18 +2,19 @@
 // [--seconds S] [--interval-ms MS] [--props "PROP=VALUE ..."] [--backlog BYTES [--backlog-apart]]
 // [--target-ms MS]
 //
-// Live-stream capacity: one process, N pipelines `appsrc is-live ! rwkv mode=MODE ! appsink`
+// Live-stream capacity: one process, one pipeline of N branches `appsrc is-live ! rwkv mode=MODE ! appsink`
 // on one shared model, each fed a 6-word lowercase transcript line every MS milliseconds
 // (about speech rate at 2000 ms), the streams staggered across the interval. Prints, per N,
 // the latency from each push to its output (p50, p99, max) and how many buffers came out:
 // a machine holds N streams while p99 stays near the mode's own wait (none in score mode;
 // up to `hold` in punctuate mode) and every buffer comes out; the last line names the most
-// streams tried that did, with p99 within --target-ms (250). The first round of lines warms
-// the elements up and is not counted. --backlog BYTES adds one more pipeline on the same
-// model, given that much text in one buffer as the second round starts (a file, or a
-// transcript's backlog after a reconnect): the live streams' latency while it runs; with
-// --backlog-apart that pipeline is a pipeline of its own (the latency recalculation a live
-// element's LATENCY message starts in a pipeline waits for every branch of it).
+// streams tried that did, with p99 within --target-ms (250). A warm-up line into every
+// stream comes first and is not timed: a live pipeline reaches PLAYING once every sink has had
+// a buffer or a gap, so the first outputs wait for the last stream's first line.
+// --backlog BYTES adds one more stream on the same model (given a warm-up line too), given
+// that much text in one buffer as the timed rounds start (a file, or a transcript's backlog
+// after a reconnect): the live streams' latency while it runs; in the same pipeline, or with
+// --backlog-apart in a pipeline of its own.
 #include <gst/gst.h>
 
 #include <algorithm>
@@ -41,8 +42,9 @@ const char* kLines[] = {
 struct Stream {
   GstElement* src = nullptr;
   std::mutex lock;
-  std::map<GstClockTime, double> pushed;  // PTS -> push time (s); the first round's are not timed
+  std::map<GstClockTime, double> pushed;  // PTS -> push time (s) of the timed lines
   std::vector<double> latency;
+  size_t outputs = 0;  // buffers out, timed or not
 };
 
 double now_s() {
@@ -58,6 +60,7 @@ GstFlowReturn on_sample(GstElement* sink, gpointer data) {
   const double t = now_s();
   {
     std::lock_guard<std::mutex> l(s->lock);
+    s->outputs++;
     auto it = s->pushed.find(pts);
     if (it != s->pushed.end()) {
       s->latency.push_back(t - it->second);
@@ -104,10 +107,14 @@ bool run(double target_ms, const std::string& model, const std::string& extra, i
     std::fprintf(stderr, "rwkv-live-bench: the pipeline did not start\n");
     std::exit(1);
   }
-  gst_element_get_state(pipe, nullptr, nullptr, 10 * GST_SECOND);
-  GstClock* clock = gst_element_get_clock(pipe);
+  // No waiting for PLAYING: a live pipeline gets there once every sink has had data or a gap.
+  GstClock* clock = gst_element_get_clock(pipe);  // chosen on the way to PLAYING (sinks still prerolling)
+  if (!clock) {
+    std::fprintf(stderr, "rwkv-live-bench: the pipeline has no clock\n");
+    std::exit(1);
+  }
   const GstClockTime base = gst_element_get_base_time(pipe);
-  const double t0 = now_s(), interval = interval_ms / 1000.0;
+  const double interval = interval_ms / 1000.0;
   size_t pushes = 0;
   GstElement* bulk_pipe = nullptr;
   if (backlog > 0 && apart) {
@@ -118,34 +125,48 @@ bool run(double target_ms, const std::string& model, const std::string& extra, i
     }
   }
   GstElement* bulk = backlog > 0 ? gst_bin_get_by_name(GST_BIN(bulk_pipe ? bulk_pipe : pipe), "bulk") : nullptr;
+  // Pushes text as one buffer at the running time now; times it for `timed`.
+  auto push = [&](GstElement* src, const std::string& text, Stream* timed) {
+    GstBuffer* b = gst_buffer_new_memdup(text.data(), text.size());
+    const GstClockTime running = gst_clock_get_time(clock) - base;
+    GST_BUFFER_PTS(b) = running;
+    GST_BUFFER_DURATION(b) = GstClockTime(interval * 0.8 * GST_SECOND);
+    if (timed) {
+      std::lock_guard<std::mutex> l(timed->lock);
+      timed->pushed[running] = now_s();
+    }
+    GstFlowReturn ret;
+    g_signal_emit_by_name(src, "push-buffer", b, &ret);
+    gst_buffer_unref(b);
+  };
+  // Warm-up, not timed: a line into every stream, then a wait until each has come out (a
+  // live pipeline reaches PLAYING once every sink has had a buffer or a gap: until the last
+  // stream's first line, the others' first outputs wait in their sinks).
+  for (Stream& s : streams) push(s.src, kLines[0], nullptr);
+  if (bulk) push(bulk, kLines[0], nullptr);
+  for (int waited = 0; waited < 6000; waited++) {
+    size_t ready = 0;
+    for (Stream& s : streams) {
+      std::lock_guard<std::mutex> l(s.lock);
+      ready += s.outputs > 0;
+    }
+    if (ready == streams.size()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const double t0 = now_s();
   for (int round = 0; double(round) * interval < seconds; round++) {
-    if (bulk && round == 1) {
+    if (bulk && round == 0) {
       std::string text;
       for (size_t j = 0; text.size() < backlog; j++) text += std::string(kLines[j % std::size(kLines)]) + ". ";
-      GstBuffer* b = gst_buffer_new_memdup(text.data(), text.size());
-      GST_BUFFER_PTS(b) = gst_clock_get_time(clock) - base;
-      GstFlowReturn ret;
-      g_signal_emit_by_name(bulk, "push-buffer", b, &ret);
-      gst_buffer_unref(b);
+      push(bulk, text, nullptr);
     }
     for (int i = 0; i < n; i++) {
       const double due = t0 + double(round) * interval + interval * double(i) / double(n);
       const double wait = due - now_s();
       if (wait > 0) std::this_thread::sleep_for(std::chrono::duration<double>(wait));
-      const std::string line = kLines[size_t(round + i) % std::size(kLines)];
-      GstBuffer* b = gst_buffer_new_memdup(line.data(), line.size());
-      const GstClockTime running = gst_clock_get_time(clock) - base;
-      GST_BUFFER_PTS(b) = running;
-      GST_BUFFER_DURATION(b) = GstClockTime(interval * 0.8 * GST_SECOND);
       Stream& s = streams[size_t(i)];
-      if (round > 0) {  // the first round warms the elements up (buffers, the latency query)
-        std::lock_guard<std::mutex> l(s.lock);
-        s.pushed[running] = now_s();
-      }
-      GstFlowReturn ret;
-      g_signal_emit_by_name(s.src, "push-buffer", b, &ret);
-      gst_buffer_unref(b);
-      pushes += round > 0;
+      push(s.src, kLines[size_t(round + i + 1) % std::size(kLines)], &s);
+      pushes++;
     }
   }
   for (auto& s : streams) {

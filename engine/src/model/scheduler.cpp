@@ -62,7 +62,7 @@ void Scheduler::release(Request* q) {
 
 size_t Scheduler::slice_for(const Request* q, bool others_in_pass) const {
   const size_t rows = size_t(runner_.pass_rows()), left = q->tokens.size() - q->done;
-  if (left <= rows / 4) return left;  // a live line, or a backlog's end: whole
+  if (q->tokens.size() <= rows / 4) return left;  // a live line, a step: whole
   bool others = others_in_pass;
   for (const auto& [s, when] : served_) others = others || s != q->state;  // served_ holds the last kRecent
   return std::min(others ? std::max<size_t>(1, rows / 16) : rows, left);

@@ -8,14 +8,14 @@
 // their work is done. A request of up to a quarter pass (pass_rows() / 4 tokens: a live line,
 // a step) goes whole; a longer one advances by at most pass_rows() tokens per pass, and by
 // pass_rows() / 16 while another stream is in the pass or has been served in the last
-// kRecent (a backlog beside live streams: 8 tokens on the CPU, about 25 ms of a 169M model on
-// two cores, at 70% of a full pass's throughput; 16 tokens, at 90%, left live lines waiting
-// 250 ms at the 99th percentile where 8 left 80-150 ms), so a live stream never waits long
-// behind a prefill. A pass runs the requests that end in it first, then the backlogs'
-// slices, each in steps (run_steps): all requests for as many tokens as the shortest has
-// left, as one runner call whatever logits each wants (eval_streams: score mode's every
-// token, a step's last, a prefill's none), then the next shortest, each caller released as
-// soon as its own request is done. A batched pass computes each
+// kRecent (a backlog beside live streams: 8 tokens on the CPU, about 30 ms of a 169M model on
+// two cores, at about 70% of a full pass's throughput), so a live stream never waits long
+// behind a prefill (32 live score streams beside a 100 KB backlog: p99 70 ms; with 4-token
+// slices, at 60% of the throughput, no better). A pass runs the requests that end in it
+// first, then the backlogs' slices, each in steps (run_steps): all requests for as many
+// tokens as the shortest has left, as one runner call whatever logits each wants
+// (eval_streams: score mode's every token, a step's last, a prefill's none), then the next
+// shortest, each caller released as soon as its own request is done. A batched pass computes each
 // stream exactly as it would alone on the CPU (bit for bit, tested), so results do not
 // depend on who else is running. On the GPU they may, in the last bits: cuBLAS picks its
 // kernels by the number of rows, so a stream's logits can differ with the number of streams
@@ -66,8 +66,9 @@ class Scheduler {
   void run_steps(std::span<const std::pair<size_t, Request*>> going, Clock::time_point now,
                  std::vector<const State*>& served);
   void release(Request* q);
-  // Tokens a request may advance in this pass: all of up to a quarter pass; else a sixteenth
-  // when other streams are in it or were served in the last kRecent, a full pass when not.
+  // Tokens a request may advance in this pass: all of a request of up to a quarter pass; of a
+  // longer one a sixteenth when other streams are in it or were served in the last kRecent,
+  // a full pass when not.
   size_t slice_for(const Request* q, bool others_in_pass) const;
 
   static constexpr std::chrono::seconds kRecent{5};

@@ -2,6 +2,9 @@
 // GGUF file, or the byte tokenizer for n_vocab 256.
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "support/regular_file.h"
 #include "rwkv/error.h"
@@ -19,11 +22,8 @@ bool fits(const Tokenizer& t, const ModelInfo& info) {
   return t.n_vocab() <= uint32_t(info.n_vocab) && uint32_t(info.n_vocab) < t.n_vocab() + 256;
 }
 
-}  // namespace
-
-std::shared_ptr<Tokenizer> load_tokenizer(const std::string& spec) {
-  if (spec == "bytes") return make_bytes_tokenizer();
-  require_regular_file(spec, "tokenizer");
+// Parses a tokenizer file (World vocabulary or tokenizer.json).
+std::shared_ptr<Tokenizer> parse_tokenizer(const std::string& spec) {
   std::ifstream f(spec, std::ios::binary);
   if (!f) throw Error("cannot open tokenizer '" + spec + "'");
   char c = 0;
@@ -31,6 +31,32 @@ std::shared_ptr<Tokenizer> load_tokenizer(const std::string& spec) {
   if (c == '{') return load_neox_tokenizer(spec);
   if (c >= '0' && c <= '9') return load_world_tokenizer(spec);
   throw Error("'" + spec + "' is not a tokenizer file (an RWKV World vocabulary .txt or a tokenizer.json)");
+}
+
+}  // namespace
+
+std::shared_ptr<Tokenizer> load_tokenizer(const std::string& spec) {
+  if (spec == "bytes") return make_bytes_tokenizer();
+  require_regular_file(spec, "tokenizer");
+  // A file is parsed once while it is in use, however many streams name it (64 elements on one
+  // tokenizer.json: one parse of 0.1-0.2 s and one copy of its tables, not 64): tokenizers
+  // are immutable. Keyed by the file itself, its size and its modification time, so an edited
+  // file is parsed again.
+  std::error_code e1, e2, e3;
+  const fs::path file = fs::canonical(spec, e1);
+  const auto size = fs::file_size(spec, e2);
+  const auto mtime = fs::last_write_time(spec, e3).time_since_epoch().count();
+  if (e1 || e2 || e3) return parse_tokenizer(spec);
+  using Key = std::tuple<std::string, uintmax_t, long long>;
+  static std::mutex lock;
+  static std::map<Key, std::weak_ptr<Tokenizer>> loaded;
+  const Key key{file.string(), size, static_cast<long long>(mtime)};
+  std::lock_guard<std::mutex> lk(lock);
+  if (auto t = loaded[key].lock()) return t;
+  for (auto it = loaded.begin(); it != loaded.end();) it = it->second.expired() ? loaded.erase(it) : std::next(it);
+  auto t = parse_tokenizer(spec);
+  loaded[key] = t;
+  return t;
 }
 
 std::shared_ptr<Tokenizer> tokenizer_for_model(const Model& model, const std::string& spec) {
