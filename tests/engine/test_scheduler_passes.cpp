@@ -8,6 +8,7 @@
 // Real models and every stream's exact results: test_scheduler.
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -141,11 +142,13 @@ class SliceRecorder final : public rwkv::Runner {
     return out;
   }
   const rwkv::State* hold = nullptr;  // its calls wait for `released` (set before the threads start)
+  std::function<void(std::span<rwkv::State* const>)> on_call;  // at the start of every call
   std::atomic<bool> released{false};
   std::atomic<int> held_waits{0}, held_timeouts{0};
 
  private:
   void record(std::span<rwkv::State* const> states, size_t n, std::vector<rwkv::Logits> which) {
+    if (on_call) on_call(states);
     if (n > 1 && std::find(states.begin(), states.end(), hold) != states.end()) {
       held_waits++;
       const auto until = Clock::now() + std::chrono::seconds(1);
@@ -262,6 +265,42 @@ void live_first() {
   CHECK(r.slices_of(&live).size() == 1);
 }
 
+// A live line that comes in while a pass runs its live requests goes before the backlog's
+// slice of that pass (which waits for the next pass, once): the calls run live A, live B,
+// then the backlog's slice.
+void newcomer_first() {
+  SliceRecorder r;
+  rwkv::Scheduler s(r, std::chrono::microseconds(2000));
+  rwkv::State bulk, a, b;
+  r.hold = &bulk;
+  std::thread b_thread;
+  const uint32_t tok = 1;
+  r.on_call = [&](std::span<rwkv::State* const> states) {
+    if (states.size() == 1 && states[0] == &a)  // B arrives while A's call runs
+      b_thread = std::thread([&] { s.eval(b, std::span<const uint32_t>(&tok, 1), nullptr, rwkv::Logits::None); });
+  };
+  std::thread backlog([&] {
+    const std::vector<uint32_t> tokens(300, 1);
+    s.eval(bulk, tokens, nullptr, rwkv::Logits::None);
+  });
+  std::this_thread::sleep_for(milliseconds(50));  // the backlog's first pass (a full one) is held
+  std::thread a_thread([&] { s.eval(a, std::span<const uint32_t>(&tok, 1), nullptr, rwkv::Logits::None); });
+  std::this_thread::sleep_for(milliseconds(50));
+  r.released = true;
+  a_thread.join();
+  backlog.join();
+  b_thread.join();
+  std::vector<const rwkv::State*> order;
+  for (const SliceRecorder::Call& c : r.calls())
+    if (c.states.size() == 1) order.push_back(c.states[0]);
+  // The held full pass of the backlog, then A, B and the backlog's next slice.
+  CHECK_MSG(order.size() >= 4 && order[1] == &a && order[2] == &b && order[3] == &bulk,
+            "after the backlog's first pass the calls ran %s, %s, %s (want A, B, backlog)",
+            order.size() > 1 ? (order[1] == &a ? "A" : order[1] == &b ? "B" : "backlog") : "-",
+            order.size() > 2 ? (order[2] == &a ? "A" : order[2] == &b ? "B" : "backlog") : "-",
+            order.size() > 3 ? (order[3] == &a ? "A" : order[3] == &b ? "B" : "backlog") : "-");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -271,6 +310,7 @@ int main(int argc, char** argv) {
                              {"leaver", leaver},
                              {"backlog-yields", backlog_yields},
                              {"live-first", live_first},
-                             {"scores-together", scores_together}},
+                             {"scores-together", scores_together},
+                             {"newcomer-first", newcomer_first}},
                             true);
 }

@@ -103,7 +103,21 @@ std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
     return served;
   }
   run_steps(std::span(going).first(ending), now, served);
-  run_steps(std::span(going).subspan(ending), now, served);
+  if (ending < going.size()) {
+    // A request that came in meanwhile (a live line) goes before the backlogs' slices: they
+    // wait for the next pass, once in a row at most.
+    bool newcomer = false;
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      for (const Request* q : pending_) newcomer = newcomer || std::find(work.begin(), work.end(), q) == work.end();
+    }
+    if (newcomer && !deferred_) {
+      deferred_ = true;
+      return served;
+    }
+    deferred_ = false;
+    run_steps(std::span(going).subspan(ending), now, served);
+  }
   return served;
 }
 
