@@ -160,10 +160,14 @@ void push_gap(GstRwkv* self, Mode mode, GstClockTime start, GstClockTime end);
 // Pushes an output buffer (caps and segment first when due).
 GstFlowReturn push_out(GstRwkv* self, Mode mode, GstBuffer* buf);
 // A live pipeline goes to PLAYING only once every sink has had a buffer or a gap, and until
-// then every branch waits in its sink: before reading the first buffer since the start or a
-// flush (a backlog may take minutes) the element sends a gap up to that buffer's start when
-// upstream is live, as a live source does for time it has no data for, so that other
-// branches of the pipeline are not held until this one has output.
+// then every branch waits in its sink. When the first buffer since the start or a flush is
+// long (kLongBufferBytes or more: a backlog may take minutes) the element sends a gap up to
+// that buffer's start before reading it, when upstream is live, as a live source does for
+// time it has no data for, so that other branches of the pipeline are not held until this
+// one has output. A short first buffer prerolls its sink with its own output, as before: a
+// gap would start the clock before the (slower, first) output, which a synchronised sink
+// could then find late.
+constexpr size_t kLongBufferBytes = 1024;
 void let_downstream_preroll(GstRwkv* self, Mode mode, GstClockTime start);
 void post_structure(GstRwkv* self, GstStructure* s);
 GstClockTime reported_latency(GstRwkv* self);

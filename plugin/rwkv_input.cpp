@@ -116,7 +116,8 @@ GstFlowReturn handle_input(GstRwkv* self, GstBuffer* buf) {
     text = {};
   }
   const Input in{buf, start, end, timed_buffer, rt.format == INPUT_TOKENS, text, ids, started_us};
-  if (timed_buffer) let_downstream_preroll(self, s.mode, start);
+  if (timed_buffer && (text.size() >= kLongBufferBytes || ids.size() >= kLongBufferBytes / 4))
+    let_downstream_preroll(self, s.mode, start);
   if (rt.active_mode != s.mode) {  // the mode changed: what the last one held goes out first
     const GstFlowReturn ret = behaviour(rt.active_mode).pause(self, "mode changed");
     rt.active_mode = s.mode;

@@ -163,9 +163,10 @@ class SliceRecorder final : public rwkv::Runner {
   std::vector<Call> calls_;
 };
 
-// A backlog (1000 tokens in one call) alone goes in full passes (pass_rows(), 128); beside a
-// stream served in the last seconds, in sixteenths, so a live stream waits for at most a short
-// one; a live line (up to a quarter pass) goes whole.
+// A backlog (1000 tokens in one call) alone goes in full passes (pass_rows(), 128), also
+// after its own caller's other states; beside another caller's stream served in the last
+// seconds, in sixteenths, so a live stream waits for at most a short one; a live line (up to
+// a quarter pass) goes whole.
 void backlog_yields() {
   SliceRecorder r;
   rwkv::Scheduler s(r, std::chrono::microseconds(2000));
@@ -176,7 +177,13 @@ void backlog_yields() {
   CHECK_MSG(alone.size() == 8 && alone.front() == 128, "alone: %zu calls of %zu tokens first", alone.size(),
             alone.empty() ? size_t(0) : alone.front());
   const uint32_t tok = 1;
-  s.eval(live, std::span<const uint32_t>(&tok, 1), nullptr, rwkv::Logits::None);  // a live stream, just served
+  // One caller going over several states (punctuate mode's forks) is one client: full passes.
+  rwkv::State fork, own;
+  s.eval(fork, std::span<const uint32_t>(&tok, 1), nullptr, rwkv::Logits::None);
+  s.eval(own, backlog, nullptr, rwkv::Logits::None);
+  CHECK_MSG(r.slices_of(&own).size() == 8, "one caller's second state went in %zu calls, not 8", r.slices_of(&own).size());
+  // A live stream (another thread), just served.
+  std::thread([&] { s.eval(live, std::span<const uint32_t>(&tok, 1), nullptr, rwkv::Logits::None); }).join();
   s.eval(later, backlog, nullptr, rwkv::Logits::None);
   const std::vector<size_t> beside = r.slices_of(&later);
   size_t longest = 0;

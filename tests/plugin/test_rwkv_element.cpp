@@ -269,7 +269,7 @@ void test_state_file(const std::string& dir) {
   auto a = resumed.messages("rwkv-score");
   Run whole("mode=score");
   whole.push(first);
-  whole.messages("rwkv-score");
+  for (GstStructure* st : whole.messages("rwkv-score")) gst_structure_free(st);
   whole.push(second);
   auto b = whole.messages("rwkv-score");
   double la = 0, lb = 1;

@@ -64,7 +64,8 @@ size_t Scheduler::slice_for(const Request* q, bool others_in_pass) const {
   const size_t rows = size_t(runner_.pass_rows()), left = q->tokens.size() - q->done;
   if (q->tokens.size() <= rows / 4) return left;  // a live line, a step: whole
   bool others = others_in_pass;
-  for (const auto& [s, when] : served_) others = others || s != q->state;  // served_ holds the last kRecent
+  for (const auto& [s, was] : served_)  // served_ holds the last kRecent
+    others = others || (s != q->state && was.caller != q->caller);
   return std::min(others ? std::max<size_t>(1, rows / 16) : rows, left);
 }
 
@@ -79,7 +80,7 @@ std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
   size_t ending = 0;  // going[0, ending) end in this pass
   try {
     for (auto it = served_.begin(); it != served_.end();)
-      it = now - it->second < kRecent ? std::next(it) : served_.erase(it);
+      it = now - it->second.when < kRecent ? std::next(it) : served_.erase(it);
     std::set<const State*> seen;
     for (const Request* q : work) seen.insert(q->state);
     const bool crowded = seen.size() > 1;
@@ -149,7 +150,7 @@ void Scheduler::run_steps(std::span<const std::pair<size_t, Request*>> going, Cl
         q->error = std::current_exception();
         q->done = q->tokens.size();
         served.push_back(q->state);
-        served_[q->state] = now;
+        served_[q->state] = Served{now, q->caller};
         release(q);  // gone from here on
       }
       return;
@@ -158,7 +159,7 @@ void Scheduler::run_steps(std::span<const std::pair<size_t, Request*>> going, Cl
     for (; first < going.size() && going[first].first == advanced; first++) {
       Request* q = going[first].second;
       served.push_back(q->state);
-      served_[q->state] = now;
+      served_[q->state] = Served{now, q->caller};
       if (q->done == q->tokens.size()) release(q);  // gone from here on
     }
   }

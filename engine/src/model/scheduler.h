@@ -29,6 +29,7 @@
 #include <exception>
 #include <mutex>
 #include <span>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -54,6 +55,7 @@ class Scheduler {
     size_t done = 0;        // tokens evaluated (all of them after an error); the leader's
     std::exception_ptr error;  // the leader's
     bool finished = false;  // guarded by m_
+    std::thread::id caller = std::this_thread::get_id();
   };
   // Runs one pass over `work`; releases each request when it is done (finished, under the
   // lock), after which it is not touched. Returns the states it served.
@@ -68,8 +70,9 @@ class Scheduler {
                  std::vector<const State*>& served);
   void release(Request* q);
   // Tokens a request may advance in this pass: all of a request of up to a quarter pass; of a
-  // longer one a sixteenth when other streams are in it or were served in the last kRecent,
-  // a full pass when not.
+  // longer one a sixteenth when other streams are in it or another caller's (another thread's:
+  // one thread going over many states, as punctuate mode's forks do, is one client) were
+  // served in the last kRecent, a full pass when not.
   size_t slice_for(const Request* q, bool others_in_pass) const;
 
   static constexpr std::chrono::seconds kRecent{5};
@@ -82,7 +85,11 @@ class Scheduler {
   bool running_ = false;             // a leader holds the pass; guarded by m_
   std::unordered_set<const State*> last_states_;  // the previous pass's streams; guarded by m_
   // When each stream was last served (streams of the last kRecent); the leader's.
-  std::unordered_map<const State*, Clock::time_point> served_;
+  struct Served {
+    Clock::time_point when;
+    std::thread::id caller;
+  };
+  std::unordered_map<const State*, Served> served_;
   size_t back_ = 0;  // requests pending from those streams; guarded by m_
   bool deferred_ = false;  // the last pass left its backlogs' slices for a newcomer; the leader's
   BatchStats stats_;                 // guarded by m_
