@@ -41,6 +41,9 @@
  *   and for missing labels one warning. The stream goes on.
  * - `mode` can change while playing: the source caps follow (the input's format in score mode,
  *   utf8 text otherwise).
+ * - In a live pipeline, a long first buffer (1 KB or more, since the start or a flush) is
+ *   preceded downstream by a GAP at its start, so that the sink prerolls while it is read and
+ *   the pipeline's other branches are not held until this one has output.
  * - The `trigger` action signal returns at once; the answer is made and pushed by the
  *   element's own thread.
  * - `reset` returns to the start of a stream (initial state, preamble read again); the totals
