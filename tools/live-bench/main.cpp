@@ -2,19 +2,18 @@
 // [--seconds S] [--interval-ms MS] [--props "PROP=VALUE ..."] [--backlog BYTES [--backlog-apart]]
 // [--target-ms MS]
 //
-// Live-stream capacity: one process, one pipeline of N branches `appsrc is-live ! rwkv mode=MODE ! appsink`
-// on one shared model, each fed a 6-word lowercase transcript line every MS milliseconds
-// (about speech rate at 2000 ms), the streams staggered across the interval. Prints, per N,
-// the latency from each push to its output (p50, p99, max) and how many buffers came out:
-// a machine holds N streams while p99 stays near the mode's own wait (none in score mode;
-// up to `hold` in punctuate mode) and every buffer comes out; the last line names the most
-// streams tried that did, with p99 within --target-ms (250). A warm-up line into every
-// stream comes first and is not timed: a live pipeline reaches PLAYING once every sink has had
-// a buffer or a gap, so the first outputs wait for the last stream's first line.
-// --backlog BYTES adds one more stream on the same model (given a warm-up line too), given
-// that much text in one buffer as the timed rounds start (a file, or a transcript's backlog
-// after a reconnect): the live streams' latency while it runs; in the same pipeline, or with
-// --backlog-apart in a pipeline of its own.
+// Live-stream capacity: one process, one pipeline of N branches `appsrc is-live ! rwkv mode=MODE !
+// appsink` on one shared model, each fed a 6-word lowercase transcript line every MS milliseconds
+// (about speech rate at 2000 ms), the streams staggered across the interval. Prints, per N, the
+// latency from each push to its output (p50, p99, max) and how many buffers came out: a machine
+// holds N streams while p99 stays near the mode's own wait (none in score mode; up to `hold` in
+// punctuate mode) and every buffer comes out; the last line names the most streams tried that did,
+// with p99 within --target-ms (250). A warm-up line into every stream comes first and is not timed:
+// a live pipeline reaches PLAYING once every sink has had a buffer or a gap, so the first outputs
+// wait for the last stream's first line. --backlog BYTES adds one more stream on the same model
+// (given a warm-up line too), given that much text in one buffer as the timed rounds start (a file,
+// or a transcript's backlog after a reconnect): the live streams' latency while it runs; in the
+// same pipeline, or with --backlog-apart in a pipeline of its own.
 #include <gst/gst.h>
 
 #include <algorithm>

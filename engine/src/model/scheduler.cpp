@@ -1,7 +1,6 @@
 #include "model/scheduler.h"
 
 #include <algorithm>
-#include <cstring>
 #include <set>
 
 namespace rwkv {
@@ -149,20 +148,19 @@ void Scheduler::run_steps(std::span<const std::pair<size_t, Request*>> going, Cl
       for (const auto& [slice, q] : step) {
         q->error = std::current_exception();
         q->done = q->tokens.size();
-        served.push_back(q->state);
-        served_[q->state] = Served{now, q->caller};
-        release(q);  // gone from here on
+        end_slice(q, now, served);
       }
       return;
     }
     advanced += n;
-    for (; first < going.size() && going[first].first == advanced; first++) {
-      Request* q = going[first].second;
-      served.push_back(q->state);
-      served_[q->state] = Served{now, q->caller};
-      if (q->done == q->tokens.size()) release(q);  // gone from here on
-    }
+    for (; first < going.size() && going[first].first == advanced; first++) end_slice(going[first].second, now, served);
   }
+}
+
+void Scheduler::end_slice(Request* q, Clock::time_point now, std::vector<const State*>& served) {
+  served.push_back(q->state);
+  served_[q->state] = Served{now, q->caller};
+  if (q->done == q->tokens.size()) release(q);  // gone from here on
 }
 
 }  // namespace rwkv

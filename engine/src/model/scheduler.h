@@ -2,26 +2,25 @@
 // own thread) merged into batched passes of the runner, so B streams in step mode read every
 // weight once per pass instead of B times.
 //
-// No thread of its own: the first caller to find no pass running leads. It takes what is
-// pending (waiting up to `wait` for the streams that were in the previous pass, so that
-// steady streams stay in step), runs one pass and hands the lead on; the others sleep until
-// their work is done. A request of up to a quarter pass (pass_rows() / 4 tokens: a live line,
-// a step) goes whole; a longer one advances by at most pass_rows() tokens per pass, and by
-// pass_rows() / 16 while another stream is in the pass or has been served in the last
-// kRecent (a backlog beside live streams: 8 tokens on the CPU, about 30 ms of a 169M model on
-// two cores, at about 70% of a full pass's throughput), so a live stream never waits long
-// behind a prefill (32 live score streams beside a 100 KB backlog: p99 70-140 ms; with 4-token
-// slices, at 60% of the throughput, no better). A pass runs the requests that end in it
-// first, then the backlogs' slices (left to the next pass, once in a row at most, when a
-// request came in meanwhile: p99 85 ms from 110), each in steps (run_steps): all requests for as many
-// tokens as the shortest has left, as one runner call whatever logits each wants
-// (eval_streams: score mode's every token, a step's last, a prefill's none), then the next
-// shortest, each caller released as soon as its own request is done. A batched pass computes each
-// stream exactly as it would alone on the CPU (bit for bit, tested), so results do not
-// depend on who else is running. On the GPU they may, in the last bits: cuBLAS picks its
-// kernels by the number of rows, so a stream's logits can differ with the number of streams
-// sharing its pass, and a greedy choice between two tokens within that difference can too.
-// A caller alone on the model waits for nothing.
+// No thread of its own: the first caller to find no pass running leads. It takes what is pending
+// (waiting up to `wait` for the streams that were in the previous pass, so that steady streams stay
+// in step), runs one pass and hands the lead on; the others sleep until their work is done. A
+// request of up to a quarter pass (pass_rows() / 4 tokens: a live line, a step) goes whole; a
+// longer one advances by at most pass_rows() tokens per pass, and by pass_rows() / 16 while another
+// stream is in the pass or another caller's stream has been served in the last kRecent (a backlog
+// beside live streams: 8 tokens on the CPU, about 30 ms of a 169M model on two cores, at about 70%
+// of a full pass's throughput), so a live stream never waits long behind a prefill (32 live score
+// streams beside a 100 KB backlog: p99 70-140 ms; with 4-token slices, at 60% of the throughput, no
+// better). A pass runs the requests that end in it first, then the backlogs' slices (left to the
+// next pass, once in a row at most, when a request came in meanwhile: p99 68-93 ms), each in steps
+// (run_steps): all requests for as many tokens as the shortest has left, as one runner call
+// whatever logits each wants (eval_streams: score mode's every token, a step's last, a prefill's
+// none), then the next shortest, each caller released as soon as its own request is done. A batched
+// pass computes each stream exactly as it would alone on the CPU (bit for bit, tested), so results
+// do not depend on who else is running. On the GPU they may, in the last bits: cuBLAS picks its
+// kernels by the number of rows, so a stream's logits can differ with the number of streams sharing
+// its pass, and a greedy choice between two tokens within that difference can too. A caller alone
+// on the model waits for nothing.
 #pragma once
 #include <chrono>
 #include <condition_variable>
@@ -68,6 +67,9 @@ class Scheduler {
   // returns after the first steps, not after the others. Adds the states served to `served`.
   void run_steps(std::span<const std::pair<size_t, Request*>> going, Clock::time_point now,
                  std::vector<const State*>& served);
+  // A request's slice is over (or it failed): its state served, the caller released when the
+  // request is done.
+  void end_slice(Request* q, Clock::time_point now, std::vector<const State*>& served);
   void release(Request* q);
   // Tokens a request may advance in this pass: all of a request of up to a quarter pass; of a
   // longer one a sixteenth when other streams are in it or another caller's (another thread's:
