@@ -17,6 +17,11 @@ bool has_f16c() {
   unsigned a, b, c, d;
   return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
 }
+// CPUID leaf 7 subleaf 1, EAX bit 5 (vdpbf16ps); GCC 12 and clang 14 name it differently.
+bool has_avx512_bf16() {
+  unsigned a, b, c, d;
+  return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 5));
+}
 #endif
 
 bool cpu_has(const char* isa) {
@@ -41,6 +46,7 @@ const MatmulKernels* matmul_kernels_for(const char* isa) {
       MatmulKernels m = detail::kAvx512;
       for (int i = 0; i < kDTypeCount; i++)
         if (!m.rows[i]) m.rows[i] = detail::kAvx2.rows[i];
+      if (has_avx512_bf16()) m.bf16_products = &detail::kBf16Products;
       return m;
     }();
     return &k;

@@ -147,11 +147,68 @@ void quantized_isas_agree() {
   }
 }
 
+// The bf16 products: activations rounded to nearest even (and padded with zeros) bit for bit
+// as float_to_bf16 rounds them; a token alone and among others gives the same bits; and each
+// output is within the float32 bound of a float64 dot product of the bf16 weights and the
+// rounded activations (each product of two bf16 values is exact in fp32). Skips where the CPU
+// lacks AVX-512 BF16.
+void bf16_products() {
+  const rwkv::cpu::MatmulKernels* avx512 = rwkv::cpu::matmul_kernels_for("avx512");
+  const rwkv::cpu::Bf16Kernels* bf = avx512 ? avx512->bf16_products : nullptr;
+  if (!bf) {
+    std::printf("no AVX-512 BF16 on this CPU (dispatching %s): nothing to test\n", rwkv::cpu::matmul_kernels().isa);
+    std::exit(77);
+  }
+  const size_t rows = 53;
+  for (size_t k : {256, 203, 1024, 33}) {
+    const Matrix m = make_matrix(DType::BF16, rows, k, uint32_t(k) + 5);
+    const int kMaxT = 40;
+    const size_t ldx = k + 3;  // strided rows, as a slice of a wider activation
+    const std::vector<float> x = random_values(size_t(kMaxT) * ldx, 9);
+    const size_t lb = rwkv::cpu::bf16_row(k);
+    std::vector<uint16_t> xb(size_t(kMaxT) * lb, 0xffff);
+    bf->round(x.data(), k, ldx, kMaxT, xb.data());
+    for (int tok = 0; tok < kMaxT; tok++)
+      for (size_t i = 0; i < lb; i++) {
+        const uint16_t want = i < k ? rwkv::float_to_bf16(x[tok * ldx + i]) : 0;
+        CHECK_MSG(xb[tok * lb + i] == want, "k=%zu token %d value %zu: rounded to %04x, not %04x", k, tok, i,
+                  xb[tok * lb + i], want);
+      }
+    std::vector<float> alone(size_t(kMaxT) * rows);
+    for (int tok = 0; tok < kMaxT; tok++)
+      bf->rows(m.bytes.data(), k, 0, int(rows), xb.data() + tok * lb, 1, alone.data() + tok * rows, rows);
+    for (int T : {2, 3, 4, 5, 7, 8, 9, 17, 40}) {
+      std::vector<float> got(size_t(T) * rows, -1.0f);
+      for (auto [o0, o1] : {std::pair{0, 20}, std::pair{20, 27}, std::pair{27, int(rows)}})
+        bf->rows(m.bytes.data(), k, o0, o1, xb.data(), T, got.data(), rows);
+      CHECK_MSG(std::memcmp(got.data(), alone.data(), got.size() * 4) == 0,
+                "bf16 products k=%zu: a token among %d differs from the token alone", k, T);
+    }
+    const double u = std::ldexp(1.0, -24), gamma = double(k) * u / (1 - double(k) * u);
+    double worst = 0;
+    for (int t = 0; t < kMaxT; t++)
+      for (size_t o = 0; o < rows; o++) {
+        double exact = 0, mag = 0;
+        for (size_t i = 0; i < k; i++) {
+          const double p = double(m.values[o * k + i]) * double(rwkv::bf16_to_float(xb[t * lb + i]));
+          exact += p;
+          mag += std::fabs(p);
+        }
+        const double err = std::fabs(double(alone[t * rows + o]) - exact);
+        worst = std::max(worst, err / (gamma * mag));
+        CHECK_MSG(err <= gamma * mag, "bf16 products k=%zu token %d row %zu: %g, exact %g", k, t, o,
+                  double(alone[t * rows + o]), exact);
+      }
+    std::printf("bf16 products k=%zu: worst error %.3f of the bound\n", k, worst);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   return testing::run_cases(
       argc, argv,
-      {{"token-alone", token_alone}, {"float-bound", float_bound}, {"quantized-isas-agree", quantized_isas_agree}},
+      {{"token-alone", token_alone}, {"float-bound", float_bound}, {"quantized-isas-agree", quantized_isas_agree},
+       {"bf16-products", bf16_products}},
       true);
 }

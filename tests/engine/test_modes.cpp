@@ -1,6 +1,6 @@
 // Step mode, sequence mode, chunked and batched feeding agree; a fork evolves like its
 // origin; a serialised and restored state gives bit-identical next logits. argv[1]: a model file name
-// in ../shared/testdata/rwkvcpp.
+// in ../shared/testdata/rwkvcpp (with "+bf16": loaded with bf16 products).
 #include <cstring>
 #include <random>
 
@@ -203,9 +203,16 @@ int main(int argc, char** argv) {
     return 2;
   }
   g_file = argv[1];
+  // FILE+bf16: the same cases with bf16 products (LoadOptions::bf16_products), which must keep
+  // every mode's agreement.
+  rwkv::LoadOptions opts;
+  if (const size_t plus = g_file.rfind("+bf16"); plus != std::string::npos && plus + 5 == g_file.size()) {
+    opts.bf16_products = true;
+    g_file.resize(plus);
+  }
   const bool have = !testing::testdata().empty();
   if (have && std::strcmp(argc > 2 ? argv[2] : "", "--listed") != 0)
-    g_model = rwkv::Model::load(testing::testdata() + "/rwkvcpp/" + g_file);
+    g_model = rwkv::Model::load(testing::testdata() + "/rwkvcpp/" + g_file, opts);
   const std::vector<testing::Case> cases = {
       {"step-vs-sequence", step_vs_sequence_case, true}, {"chunked", chunked_case, true}, {"logits-none", logits_none_case, true},
       {"fork", fork_case, true}, {"serialize", serialize_case, true}, {"batched", batched_case, true}, {"errors", errors_case, true}};

@@ -184,6 +184,15 @@ inline float max_abs(const std::vector<float>& a) {
   return m;
 }
 
+inline std::vector<float> log_softmax(const std::vector<float>& a) {
+  const float top = *std::max_element(a.begin(), a.end());
+  double z = 0;
+  for (float v : a) z += std::exp(double(v) - top);
+  std::vector<float> out(a.size());
+  for (size_t i = 0; i < a.size(); i++) out[i] = float(double(a[i]) - top - std::log(z));
+  return out;
+}
+
 inline float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   float m = a.size() == b.size() ? 0.0f : INFINITY;
   for (size_t i = 0; i < a.size() && i < b.size(); i++) m = std::max(m, std::fabs(a[i] - b[i]));

@@ -138,8 +138,8 @@ double batch_rate(const rwkv::Model& m, int B, int steps, Rng& rng) {
 
 int run(const std::vector<std::string>& argv) {
   rwkv::cli::Args a(argv, {"shape", "model", "dtype", "threads", "tokens", "seq", "device", "batches", "streams", "quantize",
-                                "quantize-head", "write-rwkvcpp", "batch-wait"},
-                     {"quantize-head"});
+                                "quantize-head", "write-rwkvcpp", "batch-wait", "bf16-products"},
+                     {"quantize-head", "bf16-products"});
   const std::string device = a.get("device", "cpu");
   const bool gpu = device != "cpu";
   const rwkv::bench::Shape shape = rwkv::bench::shape_by_name(a.get("shape", "rwkv4-169m"));
@@ -154,6 +154,7 @@ int run(const std::vector<std::string>& argv) {
   opts.threads = int(a.get_int("threads", 0, 0, 1024));
   if (a.has("quantize")) opts.quantize = rwkv::quantized_type_from_name(a.get("quantize"));
   opts.quantize_head = a.has("quantize-head");
+  opts.bf16_products = a.has("bf16-products");
   opts.batch_wait_us = int(a.get_int("batch-wait", opts.batch_wait_us, 0, 1000000));
 
   if (a.has("write-rwkvcpp")) {
@@ -200,10 +201,14 @@ int run(const std::vector<std::string>& argv) {
                 g.name.c_str(), g.sms, bandwidth / 1e9, g.bandwidth_source.c_str(), peak / 1e12,
                 g.flops_source.c_str());
   }
-  std::printf("model: %s (C %d, L %d, V %d), weights %s%s%s, %.1f MB read per token, built in %.1f s, loaded in %.1f s\n",
+  std::printf("model: %s (C %d, L %d, V %d), weights %s%s%s%s, %.1f MB read per token, built in %.1f s, loaded in %.1f s\n",
               file.empty() ? shape.name.c_str() : file.c_str(), info.n_embd, info.n_layer, info.n_vocab,
               file.empty() ? dtype_name.c_str() : info.weight_dtype.c_str(), opts.quantize ? " quantized at load to " : "",
-              opts.quantize ? rwkv::dtype_name(*opts.quantize) : "", wbytes / 1e6, build_s, load_s);
+              opts.quantize ? rwkv::dtype_name(*opts.quantize) : "",
+              !opts.bf16_products                          ? ""
+              : rwkv::cpu::matmul_kernels().bf16_products ? ", bf16 products"
+                                                           : ", bf16 products (bf16 weights, fp32 activations: no AVX-512 BF16)",
+              wbytes / 1e6, build_s, load_s);
 
   if (m.device() == "cpu") {
     std::printf("step:     %8.2f tokens/s  %6.2f GB/s of weights = %5.1f%% of memory bandwidth  (%d tokens)\n", step_tps,

@@ -51,6 +51,7 @@ LoadOptions Args::load_options() const {
   opts.device = get("device", "cpu");
   if (has("quantize")) opts.quantize = quantized_type_from_name(get("quantize"));
   opts.quantize_head = has("quantize-head");
+  opts.bf16_products = has("bf16-products");
   return opts;
 }
 

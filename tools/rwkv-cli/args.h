@@ -21,8 +21,8 @@ class Args {
   std::string require(const std::string& name) const;
   // --model, else the default model (rwkv::default_model_path: $RWKV_MODEL or the bundled one).
   std::string model() const;
-  // --threads, --device (default cpu), --quantize TYPE and --quantize-head, those the command
-  // declares.
+  // --threads, --device (default cpu), --quantize TYPE, --quantize-head and --bf16-products,
+  // those the command declares.
   LoadOptions load_options() const;
   long get_int(const std::string& name, long def, long min, long max) const;
   double get_double(const std::string& name, double def) const;

@@ -17,7 +17,7 @@ namespace rwkv::cli {
 
 int cmd_generate(const std::vector<std::string>& argv) {
   Args a(argv, {"model", "tokenizer", "prompt", "max-tokens", "temperature", "top-p", "top-k", "presence-penalty",
-                "frequency-penalty", "seed", "stop", "chunk-bytes", "resume", "save", "threads", "quantize", "quantize-head"}, {"quantize-head"});
+                "frequency-penalty", "seed", "stop", "chunk-bytes", "resume", "save", "threads", "quantize", "quantize-head", "bf16-products"}, {"quantize-head", "bf16-products"});
   const LoadOptions opts = a.load_options();
   auto model = Model::load(a.model(), opts);
   auto tok = tokenizer_for_model(*model, a.get("tokenizer", "auto"));

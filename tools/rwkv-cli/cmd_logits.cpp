@@ -11,7 +11,7 @@
 namespace rwkv::cli {
 
 int cmd_logits(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "tokens", "mode", "device", "threads", "quantize", "quantize-head"}, {"quantize-head"});
+  Args a(argv, {"model", "tokens", "mode", "device", "threads", "quantize", "quantize-head", "bf16-products"}, {"quantize-head", "bf16-products"});
   const std::string mode = a.get("mode", "sequence");
   if (mode != "step" && mode != "sequence") throw Error("--mode must be step or sequence, got '" + mode + "'");
   const std::vector<uint32_t> tokens = parse_token_list(a.require("tokens"));

@@ -14,8 +14,9 @@
 namespace rwkv::cli {
 
 int cmd_punctuate(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "tokenizer", "lookahead", "pause-bonus", "comma-bonus", "threads", "quantize", "quantize-head"},
-         {"quantize-head"});
+  Args a(argv, {"model", "tokenizer", "lookahead", "pause-bonus", "comma-bonus", "threads", "quantize", "quantize-head",
+                "bf16-products"},
+         {"quantize-head", "bf16-products"});
   PunctuateOptions po;
   po.lookahead = int(a.get_int("lookahead", po.lookahead, 1, 64));
   po.pause_bonus = a.get_double("pause-bonus", po.pause_bonus);

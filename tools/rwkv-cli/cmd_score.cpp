@@ -40,7 +40,7 @@ std::string json_text(const Tokenizer& tok, uint32_t id) {
 }  // namespace
 
 int cmd_score(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "tokenizer", "context", "text", "chunk-bytes", "resume", "save", "threads", "quantize", "quantize-head"}, {"quantize-head"});
+  Args a(argv, {"model", "tokenizer", "context", "text", "chunk-bytes", "resume", "save", "threads", "quantize", "quantize-head", "bf16-products"}, {"quantize-head", "bf16-products"});
   const LoadOptions opts = a.load_options();
   auto model = Model::load(a.model(), opts);
   auto tok = tokenizer_for_model(*model, a.get("tokenizer", "auto"));

@@ -12,23 +12,23 @@ namespace {
 
 const rwkv::cli::Command kCommands[] = {
     {"info", "info --model PATH", rwkv::cli::cmd_info},
-    {"logits", "logits --model PATH --tokens 1,2,3 [--mode step|sequence] [--device cpu] [--threads N] [--quantize TYPE [--quantize-head]]",
+    {"logits", "logits --model PATH --tokens 1,2,3 [--mode step|sequence] [--device cpu] [--threads N] [--quantize TYPE [--quantize-head]] [--bf16-products]",
      rwkv::cli::cmd_logits},
     {"tokenize", "tokenize --tokenizer PATH|bytes [--model PATH] [--text TEXT] [--chunk-bytes N]  (text from stdin)",
      rwkv::cli::cmd_tokenize},
     {"generate",
      "generate --model PATH [--tokenizer PATH|auto] --prompt TEXT [--max-tokens N] [--temperature T] [--top-p P] "
      "[--top-k K] [--presence-penalty X] [--frequency-penalty X] [--seed S] [--stop TEXT] [--chunk-bytes N] "
-     "[--resume FILE] [--save FILE] [--threads N] [--quantize TYPE [--quantize-head]]",
+     "[--resume FILE] [--save FILE] [--threads N] [--quantize TYPE [--quantize-head]] [--bf16-products]",
      rwkv::cli::cmd_generate},
     {"score",
      "score --model PATH [--tokenizer PATH|auto] [--context TEXT] [--text TEXT] [--chunk-bytes N] [--resume FILE] "
-     "[--save FILE] [--threads N] [--quantize TYPE [--quantize-head]]  (text from stdin)",
+     "[--save FILE] [--threads N] [--quantize TYPE [--quantize-head]] [--bf16-products]  (text from stdin)",
      rwkv::cli::cmd_score},
     {"punctuate",
      "punctuate --model PATH [--tokenizer PATH|auto] [--lookahead N] [--pause-bonus NATS] [--comma-bonus NATS] "
      "[--threads N] "
-     "[--quantize TYPE [--quantize-head]]  (utterances, one per line, from stdin; each restored on its own line)",
+     "[--quantize TYPE [--quantize-head]] [--bf16-products]  (utterances, one per line, from stdin; each restored on its own line)",
      rwkv::cli::cmd_punctuate},
     {"quantize",
      "quantize IN OUT TYPE [--with-head]  (a model's matrices to q8_0, q5_1, q5_0, q4_1 or q4_0 in an rwkv.cpp "

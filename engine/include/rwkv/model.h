@@ -36,6 +36,13 @@ struct LoadOptions {
   // Quantized checkpoints run quantized (the CPU kernels read the blocks); true converts them
   // to fp32 at load instead: the reference the quantized kernels are tested against.
   bool dequantize = false;
+  // Opt-in, the CPU backend only: the matrix products in bf16 where the CPU has AVX-512 BF16
+  // (vdpbf16ps: twice the fp32 multiply-add rate, for batched streams and prefill, which are
+  // bound by arithmetic). fp32, fp16 and bf16 matrices are rounded to bf16 as they load (the
+  // head too; quantized ones stay as they are) and each product's activations to bf16, summed
+  // in fp32. Results move off the exact path (README: bf16 products gives the measured
+  // bound); a CPU without the instructions runs the bf16 weights against fp32 activations.
+  bool bf16_products = false;
 };
 
 // How eval() calls were batched (LoadOptions::batch_streams): `requests` pieces of work

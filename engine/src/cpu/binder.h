@@ -2,7 +2,8 @@
 // place from the checkpoint's memory (fp32/fp16/bf16, or quantized blocks that the kernels
 // read as they are), quantized at load when LoadOptions::quantize asks, and converted once
 // to fp32 where the kernels cannot take them (a rescale, rows that are not whole blocks,
-// LoadOptions::dequantize); a Stack is its matrices side by side.
+// LoadOptions::dequantize), or rounded to bf16 with LoadOptions::bf16_products; a Stack is
+// its matrices side by side.
 #pragma once
 #include <optional>
 #include <string>
@@ -39,9 +40,10 @@ class Binder : public arch::Binder {
   Matrix bind(const std::string& name, int rows, int cols, float scale);
   float* keep(const std::vector<float>& values);  // a copy the tensor map owns
   Matrix quantized(const Tensor& t, Matrix mat, DType to);
+  Matrix bf16_copy(const Tensor& t, Matrix mat, float scale);  // LoadOptions::bf16_products
   TensorMap& store_;
   std::optional<DType> quantize_;
-  bool quantize_head_, dequantize_;
+  bool quantize_head_, dequantize_, bf16_;
 };
 
 }  // namespace rwkv::cpu

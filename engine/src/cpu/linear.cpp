@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <vector>
 
 namespace rwkv::cpu {
 
@@ -17,9 +18,12 @@ struct Chunks {
   float* y = nullptr;
   size_t ldy = 0;
   int chunk = 0, n = 0;
+  const uint16_t* xb = nullptr;  // x rounded to bf16, for a bf16_x matrix
   void run(int i, int T) const {
     const int o0 = i * chunk, o1 = std::min(w->rows, o0 + chunk);
-    matmul_kernels().rows[int(w->type)](w->data, size_t(w->cols), o0, o1, x, ldx, T, y, ldy);
+    const MatmulKernels& k = matmul_kernels();
+    if (xb) return k.bf16_products->rows(w->data, size_t(w->cols), o0, o1, xb, T, y, ldy);
+    k.rows[int(w->type)](w->data, size_t(w->cols), o0, o1, x, ldx, T, y, ldy);
   }
 };
 
@@ -44,7 +48,17 @@ void matmul(ThreadPool& pool, std::span<const Product> products, int T) {
   int n = 0, count = 0;
   for (const Product& p : products) {
     if (count == 8) throw std::logic_error("matmul: more than 8 products in one group");
-    chunks[count] = chunks_of(p.w, p.x, p.ldx ? p.ldx : size_t(p.w.cols), p.y, p.ldy ? p.ldy : size_t(p.w.rows), threads);
+    const size_t ldx = p.ldx ? p.ldx : size_t(p.w.cols);
+    chunks[count] = chunks_of(p.w, p.x, ldx, p.y, p.ldy ? p.ldy : size_t(p.w.rows), threads);
+    if (p.w.bf16_x) {
+      // Rounded once here, not by every chunk: a prefill's activations outgrow L2 and were
+      // rounded again for each of a matrix's chunks.
+      static thread_local std::vector<uint16_t> rounded[8];
+      std::vector<uint16_t>& b = rounded[count];
+      b.resize(bf16_row(size_t(p.w.cols)) * size_t(T));
+      matmul_kernels().bf16_products->round(p.x, size_t(p.w.cols), ldx, T, b.data());
+      chunks[count].xb = b.data();
+    }
     n += chunks[count++].n;
   }
   auto item = [&](int i) {

@@ -14,6 +14,7 @@ struct Matrix {
   DType type = DType::F32;
   int rows = 0, cols = 0;
   const void* data = nullptr;
+  bool bf16_x = false;  // BF16 weights against activations rounded to bf16 (LoadOptions::bf16_products)
   size_t bytes() const { return size_t(rows) * dtype_row_bytes(type, size_t(cols)); }
 };
 

@@ -16,9 +16,12 @@ namespace rwkv {
 
 namespace {
 
+// Options of the CPU backend alone, said once where the model runs on the GPU.
 void warn_gpu_quantize(const LoadOptions& opts) {
   if (opts.quantize)
     log(LogLevel::Warning, std::string("quantize=") + dtype_name(*opts.quantize) + " applies to the CPU backend; the GPU runs the checkpoint's own weights");
+  if (opts.bf16_products)
+    log(LogLevel::Warning, "bf16 products apply to the CPU backend; the GPU computes in its own operand type");
 }
 
 // The runner for opts.device; `device` receives where it runs ("cpu" or "cuda:N"). The
