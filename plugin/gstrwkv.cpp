@@ -245,6 +245,7 @@ static bool load(GstRwkv* self, const Settings& settings) {
     opts.device = s.device;
     opts.threads = s.threads;
     if (!s.quantize.empty()) opts.quantize = rwkv::quantized_type_from_name(s.quantize);
+    opts.bf16_products = s.bf16_products;
     model = gstrwkv::shared_model(s.model, opts);
   } catch (const std::exception& e) {
     post_progress(self, GST_PROGRESS_TYPE_ERROR, "Loading failed");

@@ -26,7 +26,8 @@ std::string cache_key(const std::string& path, const rwkv::LoadOptions& o) {
   std::snprintf(eps, sizeof eps, "%a", double(o.groupnorm_eps));  // exact: to_string keeps 6 decimals
   for (const std::string& part :
        {o.device, std::string(o.quantize ? rwkv::dtype_name(*o.quantize) : ""), std::to_string(o.threads), std::string(eps), std::to_string(o.batch_wait_us),
-        std::string(o.batch_streams ? "batched" : "alone") + (o.quantize_head ? " head" : "") + (o.dequantize ? " deq" : "")})
+        std::string(o.batch_streams ? "batched" : "alone") + (o.quantize_head ? " head" : "") + (o.dequantize ? " deq" : "") +
+            (o.bf16_products ? " bf16" : "")})
     key += "\n" + part;
   return key;
 }

@@ -57,6 +57,7 @@ struct HeldBuffer {
 struct Settings {
   std::string model, tokenizer = "auto", device = "auto", state_file, separator = kAutoSeparator;
   std::string quantize;  // "" or a type for LoadOptions::quantize
+  bool bf16_products = false;  // LoadOptions::bf16_products
   int threads = 0;
   Mode mode = Mode::Score;
   gstrwkv::Settings stream;
@@ -73,9 +74,12 @@ struct Settings {
 struct LoadKey {
   std::string model, tokenizer, device, quantize;
   int threads = 0;
+  bool bf16_products = false;
   bool operator==(const LoadKey&) const = default;
 };
-inline LoadKey load_key(const Settings& s) { return {s.model, s.tokenizer, s.device, s.quantize, s.threads}; }
+inline LoadKey load_key(const Settings& s) {
+  return {s.model, s.tokenizer, s.device, s.quantize, s.threads, s.bf16_products};
+}
 
 // What the element holds for one stream; replaced at READY→PAUSED.
 struct Runtime {

@@ -13,6 +13,7 @@ enum {
   PROP_DEVICE,
   PROP_THREADS,
   PROP_QUANTIZE,
+  PROP_BF16_PRODUCTS,
   PROP_MODE,
   PROP_PROMPT,
   PROP_PREAMBLE,
@@ -79,6 +80,7 @@ void set_property(GObject* object, guint id, const GValue* value, GParamSpec* ps
     case PROP_DEVICE: s.device = str().empty() ? "auto" : str(); break;
     case PROP_THREADS: s.threads = g_value_get_int(value); break;
     case PROP_QUANTIZE: s.quantize = str(); break;
+    case PROP_BF16_PRODUCTS: s.bf16_products = g_value_get_boolean(value); break;
     case PROP_MODE:
       s.mode = Mode(g_value_get_enum(value));
       self->reconfigured->store(true);
@@ -139,6 +141,7 @@ void get_property(GObject* object, guint id, GValue* value, GParamSpec* pspec) {
     case PROP_DEVICE: g_value_set_string(value, s.device.c_str()); break;
     case PROP_THREADS: g_value_set_int(value, s.threads); break;
     case PROP_QUANTIZE: g_value_set_string(value, s.quantize.c_str()); break;
+    case PROP_BF16_PRODUCTS: g_value_set_boolean(value, s.bf16_products); break;
     case PROP_MODE: g_value_set_enum(value, int(s.mode)); break;
     case PROP_PROMPT: g_value_set_string(value, s.stream.prompt.c_str()); break;
     case PROP_PREAMBLE: g_value_set_string(value, s.stream.preamble.c_str()); break;
@@ -185,6 +188,10 @@ void install_properties(GObjectClass* gobject_class) {
       g_param_spec_string("quantize", "Quantize",
           "Quantize an fp32/fp16/bf16 model's layer matrices as it loads, on the CPU: q8_0, q5_1, q5_0, q4_1 or "
           "q4_0 (empty: as the file is). Less memory and faster decoding, at a small cost in accuracy", "", ready));
+  g_object_class_install_property(gobject_class, PROP_BF16_PRODUCTS,
+      g_param_spec_boolean("bf16-products", "bf16 products",
+          "Run the matrix products in bf16 on the CPU (AVX-512 BF16): about twice the streams or prefill rate, "
+          "with log-probabilities within about 0.05 nats of the exact ones", FALSE, ready));
   g_object_class_install_property(gobject_class, PROP_MODE,
       g_param_spec_enum("mode", "Mode", "What the element writes", gstrwkv::mode_enum_type(), int(Mode::Score), playing));
   g_object_class_install_property(gobject_class, PROP_PROMPT,

@@ -373,6 +373,23 @@ void test_quantize() {
   CHECK(err.refused && err.debug.find("not a quantized type") != std::string::npos);
 }
 
+// bf16-products=true: the same text scores within the bound of bf16 products but not
+// identically, also while an exact element on the same model file plays beside it (the two
+// do not share one loaded model); the property reads back.
+void test_bf16_products() {
+  Run exact("mode=score"), bf16("mode=score bf16-products=true");
+  gboolean on = FALSE;
+  g_object_get(bf16.rwkv, "bf16-products", &on, nullptr);
+  CHECK(on);
+  for (Run* r : {&exact, &bf16}) {
+    r->push(kText);
+    r->eos();
+  }
+  const double a = summary_logprob(exact), b = summary_logprob(bf16);
+  std::printf("summary logprob: exact %.6f, bf16 products %.6f\n", a, b);
+  CHECK(a < 0 && b != a && std::fabs(b - a) < 0.005 * std::fabs(a));
+}
+
 int warnings(Run& r) {
   int n = 0;
   while (GstMessage* m = gst_bus_pop(r.bus)) {
@@ -503,6 +520,7 @@ int main(int argc, char** argv) {
       {"markup", test_markup, true},
       {"huge-buffer", test_huge_buffer, true},
       {"quantize", test_quantize, true},
+      {"bf16-products", test_bf16_products, true},
   }, !g_model.empty());
   std::system(("rm -rf '" + dir + "'").c_str());
   return rc;

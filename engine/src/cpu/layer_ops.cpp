@@ -19,8 +19,9 @@ thread_local std::vector<std::vector<float>> arena;
 
 }  // namespace
 
-LayerOps::LayerOps(ThreadPool& pool, const ModelInfo& info, std::span<State* const> states, float* x, int T)
-    : pool_(pool), info_(info), states_(states), x_(x), T_(T), rows_(int(states.size()) * T), C_(info.n_embd) {
+LayerOps::LayerOps(ThreadPool& pool, const ModelInfo& info, std::span<State* const> states, float* x,
+                   std::span<const int> first)
+    : pool_(pool), info_(info), states_(states), x_(x), first_(first), rows_(first.back()), C_(info.n_embd) {
   const size_t C = size_t(C_);
   xx_ = take(C);
   dx_ = take(C);
@@ -44,11 +45,11 @@ void LayerOps::ln_shift(const Norm& ln, int l, int carry, bool delta, const Vec*
     const float* m[8];
     float* o[8];
     for (int j = 0; j < n; j++) m[j] = mix[j].data(), o[j] = out[j];
-    shift_mix(x, part(l, carry), T_, C_, m, o, n);
+    shift_mix(x, part(l, carry), C_, m, o, n);
     return;
   }
   float* const d = dx ? dx : dx_;
-  shift_delta(x, part(l, carry), T_, C_, d);
+  shift_delta(x, part(l, carry), C_, d);
   for (int j = 0; j < n; j++) lerp(x, d, mix[j].data(), rows_, C_, out[j]);
 }
 
@@ -88,7 +89,7 @@ LayerOps::Op LayerOps::wkv_out(const arch::WkvOut<LayerOps>& a) {
 }
 
 void LayerOps::channel_mix(const arch::ChannelMix<Binder>& w, int l, int carry) {
-  cpu::channel_mix(pool_, w, x_, xx_, part(l, carry), T_, ffn_);
+  cpu::channel_mix(pool_, w, x_, xx_, part(l, carry), ffn_);
 }
 
 void LayerOps::wkv4(int l, int aa_at, F r, F k, F v, const Vec& decay, const Vec& first, Op y) {
@@ -99,8 +100,8 @@ void LayerOps::wkv4(int l, int aa_at, F r, F k, F v, const Vec& decay, const Vec
     for (int c = 0; c < C; c++) {
       float a = aa[c], b = bb[c], p = pp[c];
       const float u = first[size_t(c)], dw = decay[size_t(c)];
-      for (int t = 0; t < T_; t++) {
-        const size_t i = (size_t(stream) * size_t(T_) + size_t(t)) * size_t(C) + size_t(c);
+      for (int row = first_[size_t(stream)]; row < first_[size_t(stream) + 1]; row++) {
+        const size_t i = size_t(row) * size_t(C) + size_t(c);
         const float kt = k[i], vt = v[i];
         float ww = u + kt, q = std::max(p, ww);
         float e1 = std::exp(p - q), e2 = std::exp(ww - q);

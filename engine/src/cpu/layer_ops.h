@@ -1,5 +1,5 @@
 // The CPU backend's operations for the layer sequences (arch/layer_ops.h), over one pass of
-// B streams x T tokens: products through the threaded kernels (cpu/linear.h), the rest in
+// B streams, each its own number of tokens: products through the threaded kernels (cpu/linear.h), the rest in
 // scalar loops the compiler vectorises. Buffers are fp32 (the operand type is fp32 too),
 // from a per-thread arena sized for the pass.
 #pragma once
@@ -33,9 +33,10 @@ class LayerOps {
   using Vec = Binder::Vec;
   using Norm = arch::Norm<Binder>;
 
-  // x [B*T, C], B = states.size(); the arena's buffers are reused by the calling thread's
-  // next pass.
-  LayerOps(ThreadPool& pool, const ModelInfo& info, std::span<State* const> states, float* x, int T);
+  // x [rows, C]: stream b's (of B = states.size()) at rows first[b] .. first[b + 1] - 1; the
+  // arena's buffers are reused by the calling thread's next pass.
+  LayerOps(ThreadPool& pool, const ModelInfo& info, std::span<State* const> states, float* x,
+           std::span<const int> first);
 
   F floats(size_t per_row, const char* = "") { return take(per_row); }
   Op operands(size_t per_row, const char* = "") { return take(per_row); }
@@ -55,17 +56,17 @@ class LayerOps {
   // RWKV-4: y = sigmoid(r) * wkv, the state's aa, bb, pp from vector `aa` on.
   void wkv4(int l, int aa, F r, F k, F v, const Vec& decay, const Vec& first, Op y);
   // A matrix-state recurrence (arch/v5.h, v7.h: Wkv), w.head() for every stream, head and
-  // token: the (stream, head) pairs in parallel, each scanned over the pass's T tokens. Each
-  // head's arithmetic is the same whatever T and B, so step, chunked and batched feeding agree
-  // exactly.
+  // token: the (stream, head) pairs in parallel, each scanned over its stream's tokens. Each
+  // head's arithmetic is the same whatever the pass holds, so step, chunked and batched feeding
+  // agree exactly.
   template <class W>
   void wkv(int l, int S, const W& w, F y) {
     const int H = info_.n_head, N = info_.head_size, B = int(states_.size());
     const size_t C = size_t(C_), n = size_t(N);
     for_heads(B, H, N, [&](int b, int h) {
       float* s = part(l, S).at(b) + size_t(h) * n * n;
-      for (int t = 0; t < T_; t++) {
-        const size_t at = (size_t(b) * size_t(T_) + size_t(t)) * C + size_t(h) * n;
+      for (int r = first_[size_t(b)]; r < first_[size_t(b) + 1]; r++) {
+        const size_t at = size_t(r) * C + size_t(h) * n;
         w.head(N, s, at, size_t(h) * n, y + at);
       }
     });
@@ -85,18 +86,19 @@ class LayerOps {
   template <class Fn>
   void for_heads(int B, int H, int N, const Fn& fn) {
     const int n = B * H;
-    if (n > 1 && pool_.size() > 1 && double(T_) * n * N * N >= double(1 << 15))
+    if (n > 1 && pool_.size() > 1 && double(rows_) * H * N * N >= double(1 << 15))
       pool_.parallel_for(n, [&](int i) { fn(i / H, i % H); });
     else
       for (int i = 0; i < n; i++) fn(i / H, i % H);
   }
-  StatePart part(int l, int at) const { return {states_, l, size_t(at) * size_t(C_)}; }
+  StatePart part(int l, int at) const { return {states_, first_, l, size_t(at) * size_t(C_)}; }
 
   ThreadPool& pool_;
   const ModelInfo& info_;
   std::span<State* const> states_;
   float* x_;
-  int T_, rows_, C_;
+  std::span<const int> first_;
+  int rows_, C_;
   size_t used_ = 0;  // arena buffers handed out
   float *xx_, *dx_, *tmp_, *ffn_;
 };

@@ -38,23 +38,22 @@ namespace {
 // The token shift's walk: fn(x_t, prev, offset of row t) for every stream's rows, prev being
 // the row before (the carried one for a stream's first); then each carry := its last row.
 template <class Fn>
-void shift_rows(const float* x, const StatePart& carries, int T, int C, const Fn& fn) {
+void shift_rows(const float* x, const StatePart& carries, int C, const Fn& fn) {
   for (int b = 0; b < carries.B(); b++) {
     float* carry = carries.at(b);
-    const size_t first = size_t(b) * size_t(T);
-    for (int t = 0; t < T; t++) {
-      const size_t o = (first + size_t(t)) * size_t(C);
-      fn(x + o, t ? x + o - C : carry, o);
+    const int r0 = carries.first[size_t(b)], r1 = carries.first[size_t(b) + 1];
+    for (int r = r0; r < r1; r++) {
+      const size_t o = size_t(r) * size_t(C);
+      fn(x + o, r > r0 ? x + o - C : carry, o);
     }
-    std::memcpy(carry, x + (first + size_t(T - 1)) * C, size_t(C) * sizeof(float));
+    std::memcpy(carry, x + size_t(r1 - 1) * C, size_t(C) * sizeof(float));
   }
 }
 
 }  // namespace
 
-void shift_mix(const float* x, const StatePart& carries, int T, int C, const float* const* mix, float* const* out,
-               int n_out) {
-  shift_rows(x, carries, T, C, [&](const float* xr, const float* prev, size_t o) {
+void shift_mix(const float* x, const StatePart& carries, int C, const float* const* mix, float* const* out, int n_out) {
+  shift_rows(x, carries, C, [&](const float* xr, const float* prev, size_t o) {
     for (int j = 0; j < n_out; j++) {
       const float* m = mix[j];
       float* dst = out[j] + o;
@@ -63,8 +62,8 @@ void shift_mix(const float* x, const StatePart& carries, int T, int C, const flo
   });
 }
 
-void shift_delta(const float* x, const StatePart& carries, int T, int C, float* dx) {
-  shift_rows(x, carries, T, C, [&](const float* xr, const float* prev, size_t o) {
+void shift_delta(const float* x, const StatePart& carries, int C, float* dx) {
+  shift_rows(x, carries, C, [&](const float* xr, const float* prev, size_t o) {
     for (int i = 0; i < C; i++) dx[o + size_t(i)] = prev[i] - xr[i];
   });
 }

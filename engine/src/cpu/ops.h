@@ -1,6 +1,7 @@
 // Element-wise and normalisation operations of the CPU backend, over rows of C floats.
-// A pass runs B streams of T tokens each: rows are stream-major (stream b's are b*T ..
-// b*T+T-1), and what a stream carries between tokens lives in its State (StatePart).
+// A pass runs B streams, each its own number of tokens: rows are stream-major (stream b's are
+// first[b] .. first[b + 1] - 1), and what a stream carries between tokens lives in its State
+// (StatePart).
 #pragma once
 #include <cmath>
 #include <cstddef>
@@ -10,12 +11,15 @@
 
 namespace rwkv::cpu {
 
-// One piece of every stream's state in a layer: stream b's is at(b).
+// One piece of every stream's state in a layer: stream b's is at(b), its rows in the pass
+// first[b] .. first[b + 1] - 1.
 struct StatePart {
   std::span<State* const> states;
+  std::span<const int> first;  // B + 1 entries
   int layer = 0;
   size_t offset = 0;  // floats into the layer
   int B() const { return int(states.size()); }
+  int rows() const { return first.back(); }
   float* at(int b) const { return states[size_t(b)]->layer(layer).data() + offset; }
 };
 
@@ -30,12 +34,11 @@ void group_norm(const float* x, float* out, int T, int C, int H, const float* w,
                 float eps);
 
 // Token shift (v4/v5 form), per stream: prev = t ? x[t-1] : carry; out_j[t] = x[t]*m_j +
-// prev*(1-m_j); then carry := x[T-1] (the state keeps the last normalised input).
-void shift_mix(const float* x, const StatePart& carry, int T, int C, const float* const* mix, float* const* out,
-               int n_out);
+// prev*(1-m_j); then carry := the stream's last row (the state keeps the last normalised input).
+void shift_mix(const float* x, const StatePart& carry, int C, const float* const* mix, float* const* out, int n_out);
 
-// Token shift (v6/v7 form), step one, per stream: dx[t] = prev - x[t], then carry := x[T-1].
-void shift_delta(const float* x, const StatePart& carry, int T, int C, float* dx);
+// Token shift (v6/v7 form), step one, per stream: dx[t] = prev - x[t], then carry := its last row.
+void shift_delta(const float* x, const StatePart& carry, int C, float* dx);
 // Step two, per mix, over any number of rows: out[t] = x[t] + dx[t]*m (m a per-channel vector).
 void lerp(const float* x, const float* dx, const float* m, int T, int C, float* out);
 

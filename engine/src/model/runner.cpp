@@ -1,6 +1,7 @@
 #include "model/runner.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "rwkv/error.h"
@@ -55,19 +56,22 @@ void Runner::eval_batch(std::span<State* const> states, std::span<const uint32_t
     eval(*states[b], tokens.subspan(b * T, T), logits ? logits + b * V : nullptr, logits ? Logits::Last : Logits::None);
 }
 
-void Runner::eval_streams(std::span<State* const> states, std::span<const uint32_t> tokens,
-                          std::span<const StreamOut> out) {
+namespace {
+
+// B streams of T tokens each (state-major), each stream's logits as out[b] asks.
+void eval_step(Runner& r, std::span<State* const> states, std::span<const uint32_t> tokens,
+               std::span<const StreamOut> out) {
   const size_t B = states.size();
   if (B == 0) return;
-  const size_t T = tokens.size() / B, V = size_t(info_.n_vocab);
-  if (B == 1) return eval(*states[0], tokens, out[0].logits, out[0].which);
+  const size_t T = tokens.size() / B, V = size_t(r.info().n_vocab);
+  if (B == 1) return r.eval(*states[0], tokens, out[0].logits, out[0].which);
   std::vector<State*> rest;
   std::vector<uint32_t> rest_tokens;
   std::vector<size_t> rest_index;
   bool want_last = false;
   for (size_t b = 0; b < B; b++) {
     if (out[b].which == Logits::All) {
-      eval(*states[b], tokens.subspan(b * T, T), out[b].logits, Logits::All);
+      r.eval(*states[b], tokens.subspan(b * T, T), out[b].logits, Logits::All);
       continue;
     }
     rest.push_back(states[b]);
@@ -77,10 +81,44 @@ void Runner::eval_streams(std::span<State* const> states, std::span<const uint32
   }
   if (rest.empty()) return;
   std::vector<float> last(want_last ? rest.size() * V : 0);
-  eval_batch(rest, rest_tokens, want_last ? last.data() : nullptr);
+  r.eval_batch(rest, rest_tokens, want_last ? last.data() : nullptr);
   for (size_t i = 0; i < rest.size(); i++)
     if (out[rest_index[i]].which == Logits::Last)
       std::copy_n(last.data() + i * V, V, out[rest_index[i]].logits);
+}
+
+}  // namespace
+
+void Runner::eval_streams(std::span<State* const> states, std::span<const uint32_t> tokens,
+                          std::span<const size_t> counts, std::span<const StreamOut> out) {
+  const size_t B = states.size(), V = size_t(info_.n_vocab);
+  std::vector<size_t> first(B + 1, 0), done(B, 0);
+  for (size_t b = 0; b < B; b++) first[b + 1] = first[b] + counts[b];
+  std::vector<State*> step_states;
+  std::vector<uint32_t> step_tokens;
+  std::vector<StreamOut> step_out;
+  for (;;) {
+    size_t n = SIZE_MAX;
+    for (size_t b = 0; b < B; b++)
+      if (done[b] < counts[b]) n = std::min(n, counts[b] - done[b]);
+    if (n == SIZE_MAX) return;
+    step_states.clear();
+    step_tokens.clear();
+    step_out.clear();
+    for (size_t b = 0; b < B; b++) {
+      if (done[b] == counts[b]) continue;
+      step_states.push_back(states[b]);
+      step_tokens.insert(step_tokens.end(), tokens.begin() + std::ptrdiff_t(first[b] + done[b]),
+                         tokens.begin() + std::ptrdiff_t(first[b] + done[b] + n));
+      const bool last = done[b] + n == counts[b];
+      step_out.push_back(out[b].which == Logits::All             ? StreamOut{out[b].logits + done[b] * V, Logits::All}
+                         : out[b].which == Logits::Last && last ? out[b]
+                                                                : StreamOut{});
+    }
+    eval_step(*this, step_states, step_tokens, step_out);
+    for (size_t b = 0; b < B; b++)
+      if (done[b] < counts[b]) done[b] += n;
+  }
 }
 
 std::unique_ptr<StateBatch> Runner::new_state_batch(size_t n) {

@@ -34,11 +34,12 @@ class Runner {
   // T = tokens.size() / states.size() tokens for each state (state-major; checked by Model);
   // logits, when not null, receive each state's last n_vocab logits.
   virtual void eval_batch(std::span<State* const> states, std::span<const uint32_t> tokens, float* logits);
-  // The same, each state's logits as `out` (one per state) asks: the scheduler's pass, where
-  // streams of one length want different logits. The host default runs the streams that want
-  // every token's logits one after another and the others as one eval_batch.
+  // The scheduler's pass: counts[b] tokens of states[b] (one stream's tokens after another's;
+  // the counts may differ), each state's logits as out[b] asks. The host default runs it in
+  // steps: every stream for as many tokens as the shortest has left, then the rest (a step's
+  // streams that want every token's logits one after another, the others as one eval_batch).
   virtual void eval_streams(std::span<State* const> states, std::span<const uint32_t> tokens,
-                            std::span<const StreamOut> out);
+                            std::span<const size_t> counts, std::span<const StreamOut> out);
   virtual std::unique_ptr<StateBatch> new_state_batch(size_t n);
   // The same for slots of a batch (slots distinct and in range, checked by Model; empty: all).
   // Throws when the batch was made by another runner.

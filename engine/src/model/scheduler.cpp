@@ -72,8 +72,8 @@ std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
   const auto now = std::chrono::steady_clock::now();
   std::vector<const State*> served;
   // Each request advances by its slice this pass: first those that end in it (their callers
-  // return), then the slices of longer ones (a backlog's), each group shortest first, in
-  // steps (run_steps). A state asked for twice (two threads on one state) waits for the next
+  // return), then the slices of longer ones (a backlog's), each group as one call
+  // (run_requests). A state asked for twice (two threads on one state) waits for the next
   // pass.
   std::vector<std::pair<size_t, Request*>> going;  // (slice, request)
   size_t ending = 0;  // going[0, ending) end in this pass
@@ -102,7 +102,7 @@ std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
     }
     return served;
   }
-  run_steps(std::span(going).first(ending), now, served);
+  run_requests(std::span(going).first(ending), now, served);
   if (ending < going.size()) {
     // A request that came in meanwhile (a live line) goes before the backlogs' slices: they
     // wait for the next pass, once in a row at most.
@@ -116,45 +116,40 @@ std::vector<const State*> Scheduler::run_pass(std::vector<Request*> work) {
       return served;
     }
     deferred_ = false;
-    run_steps(std::span(going).subspan(ending), now, served);
+    run_requests(std::span(going).subspan(ending), now, served);
   }
   return served;
 }
 
-void Scheduler::run_steps(std::span<const std::pair<size_t, Request*>> going, Clock::time_point now,
-                          std::vector<const State*>& served) {
+void Scheduler::run_requests(std::span<const std::pair<size_t, Request*>> going, Clock::time_point now,
+                             std::vector<const State*>& served) {
   // Only `done` and `error` here: `finished` is the caller's to read, set by release().
+  if (going.empty()) return;
   const size_t V = size_t(runner_.info().n_vocab);
-  size_t advanced = 0;
-  for (size_t first = 0; first < going.size();) {
-    const size_t n = going[first].first - advanced;
-    const auto step = going.subspan(first);
-    try {
-      tokens_.clear();
-      states_.clear();
-      outs_.clear();
-      for (const auto& [slice, q] : step) {
-        states_.push_back(q->state);
-        tokens_.insert(tokens_.end(), q->tokens.begin() + std::ptrdiff_t(q->done),
-                       q->tokens.begin() + std::ptrdiff_t(q->done + n));
-        const bool last = q->done + n == q->tokens.size();
-        outs_.push_back(q->which == Logits::All                ? StreamOut{q->logits + q->done * V, Logits::All}
-                        : q->which == Logits::Last && last ? StreamOut{q->logits, Logits::Last}
-                                                           : StreamOut{});
-      }
-      runner_.eval_streams(states_, tokens_, outs_);
-      for (const auto& [slice, q] : step) q->done += n;
-    } catch (...) {  // every request of the step fails: that is every one still going
-      for (const auto& [slice, q] : step) {
-        q->error = std::current_exception();
-        q->done = q->tokens.size();
-        end_slice(q, now, served);
-      }
-      return;
+  try {
+    tokens_.clear();
+    states_.clear();
+    outs_.clear();
+    counts_.clear();
+    for (const auto& [slice, q] : going) {
+      states_.push_back(q->state);
+      counts_.push_back(slice);
+      tokens_.insert(tokens_.end(), q->tokens.begin() + std::ptrdiff_t(q->done),
+                     q->tokens.begin() + std::ptrdiff_t(q->done + slice));
+      const bool last = q->done + slice == q->tokens.size();
+      outs_.push_back(q->which == Logits::All                ? StreamOut{q->logits + q->done * V, Logits::All}
+                      : q->which == Logits::Last && last ? StreamOut{q->logits, Logits::Last}
+                                                         : StreamOut{});
     }
-    advanced += n;
-    for (; first < going.size() && going[first].first == advanced; first++) end_slice(going[first].second, now, served);
+    runner_.eval_streams(states_, tokens_, counts_, outs_);
+    for (const auto& [slice, q] : going) q->done += slice;
+  } catch (...) {  // every request of the call fails
+    for (const auto& [slice, q] : going) {
+      q->error = std::current_exception();
+      q->done = q->tokens.size();
+    }
   }
+  for (const auto& [slice, q] : going) end_slice(q, now, served);
 }
 
 void Scheduler::end_slice(Request* q, Clock::time_point now, std::vector<const State*>& served) {

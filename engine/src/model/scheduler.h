@@ -12,10 +12,10 @@
 // of a full pass's throughput), so a live stream never waits long behind a prefill (32 live score
 // streams beside a 100 KB backlog: p99 70-140 ms; with 4-token slices, at 60% of the throughput, no
 // better). A pass runs the requests that end in it first, then the backlogs' slices (left to the
-// next pass, once in a row at most, when a request came in meanwhile: p99 68-93 ms), each in steps
-// (run_steps): all requests for as many tokens as the shortest has left, as one runner call
-// whatever logits each wants (eval_streams: score mode's every token, a step's last, a prefill's
-// none), then the next shortest, each caller released as soon as its own request is done. A batched
+// next pass, once in a row at most, when a request came in meanwhile: p99 68-93 ms), each group as
+// one runner call whatever tokens and logits each request has and wants (eval_streams: score
+// mode's every token, a step's last, a prefill's none; the CPU reads each weight once for the
+// group, where steps of the shortest request's length read them once per distinct length). A batched
 // pass computes each stream exactly as it would alone on the CPU (bit for bit, tested), so results
 // do not depend on who else is running. On the GPU they may, in the last bits: cuBLAS picks its
 // kernels by the number of rows, so a stream's logits can differ with the number of streams sharing
@@ -60,13 +60,10 @@ class Scheduler {
   // lock), after which it is not touched. Returns the states it served.
   std::vector<const State*> run_pass(std::vector<Request*> work);
   using Clock = std::chrono::steady_clock;
-  // Advances each of `going` (slice, request; shortest first) by its slice, in steps: every
-  // step runs all requests still going for as many tokens as the shortest of them has left,
-  // as one call (each weight read once per step), then releases the callers that are done.
-  // So there are as many steps as distinct slice lengths, and a short request (a live line)
-  // returns after the first steps, not after the others. Adds the states served to `served`.
-  void run_steps(std::span<const std::pair<size_t, Request*>> going, Clock::time_point now,
-                 std::vector<const State*>& served);
+  // Advances each of `going` (slice, request) by its slice as one runner call, then releases
+  // the callers that are done. Adds the states served to `served`.
+  void run_requests(std::span<const std::pair<size_t, Request*>> going, Clock::time_point now,
+                    std::vector<const State*>& served);
   // A request's slice is over (or it failed): its state served, the caller released when the
   // request is done.
   void end_slice(Request* q, Clock::time_point now, std::vector<const State*>& served);
@@ -99,6 +96,7 @@ class Scheduler {
   std::vector<uint32_t> tokens_;
   std::vector<State*> states_;
   std::vector<StreamOut> outs_;
+  std::vector<size_t> counts_;
 };
 
 }  // namespace rwkv
