@@ -84,10 +84,31 @@ void token_alone() {
   }
 }
 
-// The float kernels (fp32 / fp16 / bf16 weights, converted exactly) against a float64 dot
-// product of the same values: a float32 sum of k products in any order is within
-// gamma_k = k u / (1 - k u) of sum |w x| (u = 2^-24). The quantized kernels' arithmetic is
-// tested in test_quantize.
+// T tokens' outputs y[t * rows + o] against a float64 dot product of m's values and x(t, i):
+// a float32 sum of k products in any order is within gamma_k = k u / (1 - k u) of sum |w x|
+// (u = 2^-24). Returns the worst error as a fraction of its bound.
+template <class X>
+double check_f32_bound(const Matrix& m, size_t rows, size_t k, int T, const X& x, const float* y, const char* what) {
+  const double u = std::ldexp(1.0, -24), gamma = double(k) * u / (1 - double(k) * u);
+  double worst = 0;
+  for (int t = 0; t < T; t++)
+    for (size_t o = 0; o < rows; o++) {
+      double exact = 0, mag = 0;
+      for (size_t i = 0; i < k; i++) {
+        const double p = double(m.values[o * k + i]) * double(x(t, i));
+        exact += p;
+        mag += std::fabs(p);
+      }
+      const double err = std::fabs(double(y[t * rows + o]) - exact);
+      worst = std::max(worst, err / (gamma * mag));
+      CHECK_MSG(err <= gamma * mag, "%s token %d row %zu: %g, exact %g", what, t, o, double(y[t * rows + o]), exact);
+    }
+  return worst;
+}
+
+// The float kernels (fp32 / fp16 / bf16 weights, converted exactly) within the float32 bound
+// of a float64 dot product of the same values (check_f32_bound). The quantized kernels'
+// arithmetic is tested in test_quantize.
 void float_bound() {
   const size_t rows = 29, k = 203;
   const int T = 6;
@@ -100,21 +121,9 @@ void float_bound() {
       const std::vector<float> x = random_values(size_t(T) * k, 11);
       std::vector<float> y(size_t(T) * rows);
       kern->rows[int(tc.type)](m.bytes.data(), k, 0, int(rows), x.data(), k, T, y.data(), rows);
-      const double u = std::ldexp(1.0, -24), gamma = double(k) * u / (1 - double(k) * u);
-      double worst = 0;
-      for (int t = 0; t < T; t++)
-        for (size_t o = 0; o < rows; o++) {
-          double exact = 0, mag = 0;
-          for (size_t i = 0; i < k; i++) {
-            const double p = double(m.values[o * k + i]) * double(x[t * k + i]);
-            exact += p;
-            mag += std::fabs(p);
-          }
-          const double err = std::fabs(double(y[t * rows + o]) - exact);
-          worst = std::max(worst, err / (gamma * mag));
-          CHECK_MSG(err <= gamma * mag, "%s %s token %d row %zu: %g, exact %g", isa, tc.name, t, o,
-                    double(y[t * rows + o]), exact);
-        }
+      char what[64];
+      std::snprintf(what, sizeof what, "%s %s", isa, tc.name);
+      const double worst = check_f32_bound(m, rows, k, T, [&](int t, size_t i) { return x[t * k + i]; }, y.data(), what);
       std::printf("%s %s: worst error %.3f of the bound\n", isa, tc.name, worst);
     }
   }
@@ -184,21 +193,10 @@ void bf16_products() {
       CHECK_MSG(std::memcmp(got.data(), alone.data(), got.size() * 4) == 0,
                 "bf16 products k=%zu: a token among %d differs from the token alone", k, T);
     }
-    const double u = std::ldexp(1.0, -24), gamma = double(k) * u / (1 - double(k) * u);
-    double worst = 0;
-    for (int t = 0; t < kMaxT; t++)
-      for (size_t o = 0; o < rows; o++) {
-        double exact = 0, mag = 0;
-        for (size_t i = 0; i < k; i++) {
-          const double p = double(m.values[o * k + i]) * double(rwkv::bf16_to_float(xb[t * lb + i]));
-          exact += p;
-          mag += std::fabs(p);
-        }
-        const double err = std::fabs(double(alone[t * rows + o]) - exact);
-        worst = std::max(worst, err / (gamma * mag));
-        CHECK_MSG(err <= gamma * mag, "bf16 products k=%zu token %d row %zu: %g, exact %g", k, t, o,
-                  double(alone[t * rows + o]), exact);
-      }
+    char what[64];
+    std::snprintf(what, sizeof what, "bf16 products k=%zu", k);
+    const double worst = check_f32_bound(
+        m, rows, k, kMaxT, [&](int t, size_t i) { return rwkv::bf16_to_float(xb[t * lb + i]); }, alone.data(), what);
     std::printf("bf16 products k=%zu: worst error %.3f of the bound\n", k, worst);
   }
 }
