@@ -3,8 +3,6 @@
 // Ops provides: vec, zero(), load_x(p), load_w(p) (type-specific), fma(a, b, c),
 // reduce(acc0, acc1) -> float, kWidth (floats per vec), and scalar_w(p, i).
 #pragma once
-#include <xmmintrin.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -207,12 +205,13 @@ void tiled_rows(const void* w, size_t k, int o0, int o1, const X* x, size_t ldx,
   const int block = t <= 8 ? NR : int(std::max<size_t>(NR, (size_t(32) << 10) / Tiles::row_bytes(k) / NR * NR));
   const size_t row_bytes = Tiles::row_bytes(k);
   for (int b0 = o0; b0 < o1; b0 += block) {
-    // The next block's rows into L2 while this one's are used (they come from memory once)
+    // The next block's rows into L2 while this one's are used (they come from memory once):
+    // the head's product from memory, 32 tokens, 123 -> 130 GFLOP/s with bf16 products.
     const int b1 = std::min(o1, b0 + 2 * block);
     if (t > 8 && b0 + block < b1) {
       const char* next = static_cast<const char*>(w) + size_t(b0 + block) * row_bytes;
       const size_t bytes = size_t(b1 - b0 - block) * row_bytes;
-      for (size_t i = 0; i < bytes; i += 64) _mm_prefetch(next + i, _MM_HINT_T1);
+      for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(next + i, 0, 2);  // to L2
     }
     tokens_over_rows<Tiles>(w, k, b0, std::min(o1, b0 + block), x, ldx, t, y, ldy);
   }
