@@ -202,8 +202,8 @@ void tiled_rows(const void* w, size_t k, int o0, int o1, const X* x, size_t ldx,
     return rows_for_tokens<Tiles, Tiles::kCachedRows, 1>(w, k, o0, o1, x, ldx, y, ldy);
   }
   constexpr int NR = Tiles::kRows;
-  const int block = t <= 8 ? NR : int(std::max<size_t>(NR, (size_t(32) << 10) / Tiles::row_bytes(k) / NR * NR));
   const size_t row_bytes = Tiles::row_bytes(k);
+  const int block = t <= 8 ? NR : int(std::max<size_t>(NR, (size_t(32) << 10) / row_bytes / NR * NR));
   for (int b0 = o0; b0 < o1; b0 += block) {
     // The next block's rows into L2 while this one's are used (they come from memory once):
     // the head's product from memory, 32 tokens, 123 -> 130 GFLOP/s with bf16 products.

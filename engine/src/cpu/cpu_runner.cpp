@@ -101,9 +101,7 @@ void CpuRunner::run(std::span<State* const> states, std::span<const uint32_t> to
       const StreamOut& o = out[who[g]];
       for (int r = first[g]; r < first[g + 1]; r++) {
         const size_t t = done + size_t(r - first[g]);  // the token's place in its stream's request
-        float* to = o.which == Logits::All                                  ? o.logits + t * V
-                    : o.which == Logits::Last && t + 1 == counts[who[g]] ? o.logits
-                                                                           : nullptr;
+        float* to = o.part(t, 1, counts[who[g]], V).logits;
         if (!to) continue;
         layer_norm(x + size_t(r) * C, xn + dest.size() * C, 1, int(C), ends_.ln_out.w.data(), ends_.ln_out.b.data());
         dest.push_back(to);

@@ -1,7 +1,7 @@
 // The CPU backend's operations for the layer sequences (arch/layer_ops.h), over one pass of
-// B streams, each its own number of tokens: products through the threaded kernels (cpu/linear.h), the rest in
-// scalar loops the compiler vectorises. Buffers are fp32 (the operand type is fp32 too),
-// from a per-thread arena sized for the pass.
+// B streams, each its own number of tokens: products through the threaded kernels
+// (cpu/linear.h), the rest in scalar loops the compiler vectorises. Buffers are fp32 (the
+// operand type is fp32 too), from a per-thread arena sized for the pass.
 #pragma once
 #include <span>
 #include <vector>

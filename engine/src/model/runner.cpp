@@ -110,10 +110,7 @@ void Runner::eval_streams(std::span<State* const> states, std::span<const uint32
       step_states.push_back(states[b]);
       step_tokens.insert(step_tokens.end(), tokens.begin() + std::ptrdiff_t(first[b] + done[b]),
                          tokens.begin() + std::ptrdiff_t(first[b] + done[b] + n));
-      const bool last = done[b] + n == counts[b];
-      step_out.push_back(out[b].which == Logits::All             ? StreamOut{out[b].logits + done[b] * V, Logits::All}
-                         : out[b].which == Logits::Last && last ? out[b]
-                                                                : StreamOut{});
+      step_out.push_back(out[b].part(done[b], n, counts[b], V));
     }
     eval_step(*this, step_states, step_tokens, step_out);
     for (size_t b = 0; b < B; b++)

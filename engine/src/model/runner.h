@@ -15,6 +15,12 @@ namespace rwkv {
 struct StreamOut {
   float* logits = nullptr;
   Logits which = Logits::None;
+  // What tokens [from, from + n) of a request of `count` tokens that wants these logits want:
+  // every token's from row `from` on, the last only in the part that ends the request.
+  StreamOut part(size_t from, size_t n, size_t count, size_t n_vocab) const {
+    if (which == Logits::All) return {logits + from * n_vocab, Logits::All};
+    return which == Logits::Last && from + n == count ? *this : StreamOut{};
+  }
 };
 
 class Runner {

@@ -136,10 +136,7 @@ void Scheduler::run_requests(std::span<const std::pair<size_t, Request*>> going,
       counts_.push_back(slice);
       tokens_.insert(tokens_.end(), q->tokens.begin() + std::ptrdiff_t(q->done),
                      q->tokens.begin() + std::ptrdiff_t(q->done + slice));
-      const bool last = q->done + slice == q->tokens.size();
-      outs_.push_back(q->which == Logits::All                ? StreamOut{q->logits + q->done * V, Logits::All}
-                      : q->which == Logits::Last && last ? StreamOut{q->logits, Logits::Last}
-                                                         : StreamOut{});
+      outs_.push_back(StreamOut{q->logits, q->which}.part(q->done, slice, q->tokens.size(), V));
     }
     runner_.eval_streams(states_, tokens_, counts_, outs_);
     for (const auto& [slice, q] : going) q->done += slice;
